@@ -1,0 +1,73 @@
+"""Options and output shared by the commands."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..store import Store, default_store_path
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+StoreOpt = Annotated[
+    Optional[Path],
+    typer.Option("--store", envvar="PLACEIMPACT_STORE", help="DuckDB store file (default: placeimpact.duckdb)."),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+console = Console(highlight=False, soft_wrap=False)
+
+
+def open_for_read(store: Path | None) -> Store:
+    return Store(store or default_store_path(), read_only=True)
+
+
+def open_for_write(store: Path | None) -> Store:
+    return Store(store or default_store_path())
+
+
+def _fmt(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    if v is pd.NaT:
+        return ""
+    return str(v)
+
+
+def emit(df: pd.DataFrame, fmt: Format, *, title: str | None = None) -> None:
+    """Print a frame as a Rich table, CSV or JSON records (dates as ISO strings, NaN as null)."""
+    if fmt == Format.csv:
+        df.to_csv(sys.stdout, index=False)
+        return
+    if fmt == Format.json:
+        sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")
+        return
+    table = Table(title=title, show_lines=False)
+    for c in df.columns:
+        justify = "right" if pd.api.types.is_numeric_dtype(df[c]) else "left"
+        table.add_column(str(c), justify=justify, overflow="fold")
+    for row in df.itertuples(index=False):
+        table.add_row(*(_fmt(v) for v in row))
+    console.print(table)
+
+
+def emit_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")

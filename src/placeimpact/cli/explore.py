@@ -1,0 +1,59 @@
+"""``areas``, ``indicators`` and ``series``: look at what the store holds."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ._common import Format, FormatOpt, StoreOpt, emit, open_for_read
+
+
+def register(app: typer.Typer) -> None:
+    areas_app = typer.Typer(help="Find areas (codes, names, types, validity).", no_args_is_help=True)
+    ind_app = typer.Typer(help="List indicators in the store.", no_args_is_help=True)
+
+    @areas_app.command("search")
+    def areas_search(
+        text: Annotated[str, typer.Argument(help="Part of a name or a code prefix.")],
+        area_type: Annotated[Optional[str], typer.Option("--type", help="e.g. unitary, county, district")] = None,
+        store: StoreOpt = None,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        """Search areas by name or code."""
+        with open_for_read(store) as s:
+            df = s.areas(text, area_type=area_type)
+        emit(df, fmt, title=f"Areas matching {text!r}")
+
+    @ind_app.command("list")
+    def indicators_list(
+        search: Annotated[Optional[str], typer.Option("--search", "-s", help="Text in the name, id or concept.")] = None,
+        source: Annotated[Optional[str], typer.Option("--source", help="Only this source.")] = None,
+        store: StoreOpt = None,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        """List indicators with their unit, polarity and coverage."""
+        with open_for_read(store) as s:
+            df = s.indicators(search, source=source)
+        cols = ["id", "name", "unit", "value_type", "polarity", "n_obs", "first_period", "last_period"]
+        emit(df[cols] if fmt == Format.table else df, fmt, title="Indicators")
+
+    @app.command("series")
+    def series(
+        area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name.")],
+        indicator: Annotated[str, typer.Option("--indicator", "-i", help="Indicator id (see 'indicators list').")],
+        sex: Annotated[Optional[str], typer.Option(help="Persons, Male or Female.")] = None,
+        age: Annotated[Optional[str], typer.Option(help="Age band, default all.")] = None,
+        store: StoreOpt = None,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        """One area's series of one indicator, with 95% confidence limits."""
+        with open_for_read(store) as s:
+            df = s.series(area, indicator, sex=sex, age=age)
+        if fmt == Format.table:
+            df = df[["area_name", "sex", "age", "category", "period_label", "value", "lci95", "uci95", "count",
+                     "denominator", "note"]].dropna(axis=1, how="all")
+        emit(df, fmt, title=f"{indicator} — {area}")
+
+    app.add_typer(areas_app, name="areas")
+    app.add_typer(ind_app, name="indicators")

@@ -1,0 +1,140 @@
+"""The result every evaluation method returns: small, frozen, typed.
+
+Methods are pure functions ``(panel, *, options) -> MethodResult``. The result holds the
+estimate in the indicator's own units (or the unit named in ``estimand``), its 95%
+interval and p-value where the method gives them, a direction judged with the
+indicator's polarity, a label specific to the method, the strength of evidence, a
+one-sentence plain-English summary, diagnostics and (for charts) named series.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal, Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MethodResult", "Direction", "Evidence", "direction_from"]
+
+Direction = Literal["better", "worse", "higher", "lower", "no_clear_change", "not_assessed"]
+Evidence = Literal["strong", "moderate", "weak", "none", "insufficient"]
+
+
+def direction_from(estimate: float, ci_low: float, ci_high: float, polarity: str) -> Direction:
+    """Better/worse (or higher/lower without polarity) if the 95% CI excludes zero, else no clear change."""
+    if not all(map(math.isfinite, (estimate, ci_low, ci_high))):
+        return "not_assessed"
+    if ci_low <= 0 <= ci_high:
+        return "no_clear_change"
+    up = estimate > 0
+    if polarity == "high_is_good":
+        return "better" if up else "worse"
+    if polarity == "low_is_good":
+        return "worse" if up else "better"
+    return "higher" if up else "lower"
+
+
+def _freeze(d: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(d or {}))
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One method's answer for one indicator in one area.
+
+    Attributes
+    ----------
+    method:
+        Short name: ``change_vs_neighbours``, ``trend_difference``, ``its``, ``did``, ``synthetic_control``.
+    indicator_id, area_code:
+        What was evaluated.
+    estimand:
+        What ``estimate`` measures, in words ("post-reform level change, per 100,000").
+    estimate, ci_low, ci_high, p_value:
+        The effect (post minus counterfactual, in indicator units unless ``estimand`` says otherwise),
+        its 95% interval and two-sided p-value; NaN where the method gives none.
+    direction:
+        Judged with polarity: better / worse / higher / lower / no_clear_change / not_assessed.
+    label:
+        Method-specific class (``trend reversal``, ``ranked 3rd of 16``, ...).
+    evidence:
+        strong / moderate / weak / none / insufficient.
+    summary:
+        One plain-English sentence, honest about attribution.
+    warnings:
+        Reasons the evidence is weak (poor pre-fit, pre-trends, few comparators, overlapping periods).
+    diagnostics:
+        Method-specific numbers (pre-RMSPE, placebo rank, slopes, ...), read-only.
+    series:
+        Arrays for charts, keyed by name (e.g. ``periods``, ``fitted``, ``gap``, ``placebo_gaps``), read-only.
+    """
+
+    method: str
+    indicator_id: str
+    area_code: str
+    estimand: str
+    estimate: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    p_value: float = math.nan
+    direction: Direction = "not_assessed"
+    label: str = ""
+    evidence: Evidence = "insufficient"
+    summary: str = ""
+    warnings: tuple[str, ...] = ()
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    series: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "diagnostics", _freeze(self.diagnostics))
+        object.__setattr__(self, "series", _freeze(self.series))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def conf_int(self) -> tuple[float, float]:
+        return (self.ci_low, self.ci_high)
+
+    def to_dict(self, *, with_series: bool = False) -> dict[str, Any]:
+        """JSON-ready dict (NaN -> None; arrays -> lists)."""
+
+        def clean(v: Any) -> Any:
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, (np.floating,)):
+                return clean(float(v))
+            if isinstance(v, (np.integer,)):
+                return int(v)
+            if isinstance(v, (np.bool_,)):
+                return bool(v)
+            if isinstance(v, np.ndarray):
+                return [clean(x) for x in v.tolist()]
+            if isinstance(v, (list, tuple)):
+                return [clean(x) for x in v]
+            if isinstance(v, Mapping):
+                return {str(k): clean(x) for k, x in v.items()}
+            return v
+
+        d = {
+            "method": self.method, "indicator_id": self.indicator_id, "area_code": self.area_code,
+            "estimand": self.estimand, "estimate": self.estimate, "ci_low": self.ci_low,
+            "ci_high": self.ci_high, "p_value": self.p_value, "direction": self.direction,
+            "label": self.label, "evidence": self.evidence, "summary": self.summary,
+            "warnings": list(self.warnings), "diagnostics": dict(self.diagnostics),
+        }
+        if with_series:
+            d["series"] = dict(self.series)
+        return clean(d)
+
+    def to_frame(self) -> pd.DataFrame:
+        d = self.to_dict()
+        d.pop("diagnostics")
+        d["warnings"] = "; ".join(d["warnings"])
+        return pd.DataFrame([d])
+
+    def summary_text(self) -> str:
+        ci = "" if math.isnan(self.ci_low) else f" (95% CI {self.ci_low:.3g} to {self.ci_high:.3g})"
+        p = "" if math.isnan(self.p_value) else f", p = {self.p_value:.3g}"
+        w = "" if not self.warnings else " Caveats: " + "; ".join(self.warnings) + "."
+        return f"[{self.method}] {self.estimand}: {self.estimate:.3g}{ci}{p}. {self.summary}{w}"

@@ -1,0 +1,362 @@
+"""Canonical records: what every reader in :mod:`placeimpact.sources` produces.
+
+A reader turns one file (or one dataset: a CSV and its JSON metadata) into a
+:class:`Batch` of pandas frames whose columns are exactly those below. Readers know
+nothing of DuckDB; :mod:`placeimpact.store` writes batches in one transaction.
+
+Column meanings follow ``DESIGN.md``. Missing numbers are NaN; missing text is None.
+``sex`` is ``Persons``, ``Male`` or ``Female``; ``age`` is ``All ages`` unless the
+source breaks the indicator down by age; ``category`` is ``""`` unless the source
+breaks it down otherwise (deprivation decile, ethnic group, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .periods import PeriodParseError, parse_period
+
+__all__ = [
+    "Batch",
+    "INDICATOR_COLUMNS",
+    "OBSERVATION_COLUMNS",
+    "AREA_COLUMNS",
+    "GROUP_COLUMNS",
+    "VALUE_TYPES",
+    "POLARITIES",
+    "ValueType",
+    "Polarity",
+    "indicator_frame",
+    "observation_frame",
+    "area_frame",
+    "group_frame",
+    "to_number",
+    "add_periods",
+    "check_ci_order",
+    "check_unique",
+    "check_columns",
+    "read_text_csv",
+]
+
+ValueType = Literal["proportion", "crude_rate", "dsr", "life_expectancy", "mean", "count", "index", "ratio"]
+Polarity = Literal["high_is_good", "low_is_good", "no_judgement"]
+VALUE_TYPES: tuple[str, ...] = ValueType.__args__  # type: ignore[attr-defined]
+POLARITIES: tuple[str, ...] = Polarity.__args__  # type: ignore[attr-defined]
+
+INDICATOR_COLUMNS: dict[str, str] = {
+    "id": "VARCHAR",            # e.g. "ons-els:preventable-cardiovascular-mortality-england" or "fingertips:93722"
+    "source": "VARCHAR",        # reader name, e.g. "ons-els"
+    "source_id": "VARCHAR",     # the source's own id (Fingertips IndicatorID, ONS dataset slug, column code)
+    "name": "VARCHAR",
+    "unit": "VARCHAR",          # e.g. "per 100,000", "%", "years"
+    "value_type": "VARCHAR",    # one of VALUE_TYPES
+    "multiplier": "DOUBLE",     # 100 for percentages, 100000 for rates per 100,000, 1 otherwise
+    "polarity": "VARCHAR",      # one of POLARITIES; unknown -> no_judgement
+    "period_kind": "VARCHAR",   # annual, rolling, financial, academic, ...
+    "ci_method": "VARCHAR",     # wilson, byar, dobson, t, published, none
+    "concept": "VARCHAR",       # shared key linking the same concept across sources, e.g. "healthy-life-expectancy"
+    "description": "VARCHAR",
+}
+
+OBSERVATION_COLUMNS: dict[str, str] = {
+    "indicator_id": "VARCHAR",
+    "area_code": "VARCHAR",
+    "sex": "VARCHAR",
+    "age": "VARCHAR",
+    "category": "VARCHAR",
+    "period_start": "DATE",
+    "period_end": "DATE",
+    "period_label": "VARCHAR",
+    "value": "DOUBLE",
+    "lci95": "DOUBLE",
+    "uci95": "DOUBLE",
+    "lci998": "DOUBLE",
+    "uci998": "DOUBLE",
+    "count": "DOUBLE",
+    "denominator": "DOUBLE",
+    "ci_origin": "VARCHAR",     # published | computed | None (no CI)
+    "note": "VARCHAR",
+}
+OBSERVATION_KEY = ("indicator_id", "area_code", "sex", "age", "category", "period_label")
+
+AREA_COLUMNS: dict[str, str] = {
+    "code": "VARCHAR",
+    "name": "VARCHAR",
+    "area_type": "VARCHAR",      # country, region, county, unitary, metropolitan_district, london_borough, district, ...
+    "upper_tier": "BOOLEAN",
+    "lower_tier": "BOOLEAN",
+    "parent_code": "VARCHAR",
+    "region_code": "VARCHAR",
+    "valid_from": "DATE",
+    "valid_to": "DATE",
+    "replaced_by": "VARCHAR",    # successor code(s), comma separated
+}
+
+GROUP_COLUMNS: dict[str, str] = {
+    "group_id": "VARCHAR",       # e.g. "oflog-nn", "cipfa-2019", "computed:..."
+    "kind": "VARCHAR",           # imported | computed | user
+    "focal_area": "VARCHAR",
+    "member_area": "VARCHAR",
+    "rank": "INTEGER",
+    "distance": "DOUBLE",
+    "source": "VARCHAR",
+}
+
+
+def _frame(columns: dict[str, str], data: pd.DataFrame | None) -> pd.DataFrame:
+    if data is None:
+        data = pd.DataFrame()
+    out = pd.DataFrame(index=data.index if len(data.columns) else None)
+    for col, typ in columns.items():
+        if col in data.columns:
+            out[col] = data[col]
+        else:
+            out[col] = np.nan if typ == "DOUBLE" else None
+    return out.reset_index(drop=True)
+
+
+def indicator_frame(data: pd.DataFrame | Iterable[dict] | None = None) -> pd.DataFrame:
+    """Indicators with exactly :data:`INDICATOR_COLUMNS` (missing columns filled)."""
+    df = pd.DataFrame(list(data)) if data is not None and not isinstance(data, pd.DataFrame) else data
+    out = _frame(INDICATOR_COLUMNS, df)
+    out["polarity"] = out["polarity"].fillna("no_judgement")
+    out["multiplier"] = out["multiplier"].fillna(1.0).astype(float)
+    return out
+
+
+def observation_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """Observations with exactly :data:`OBSERVATION_COLUMNS`; defaults for sex, age, category."""
+    out = _frame(OBSERVATION_COLUMNS, data)
+    out["sex"] = out["sex"].fillna("Persons")
+    out["age"] = out["age"].fillna("All ages")
+    out["category"] = out["category"].fillna("")
+    for c in ("value", "lci95", "uci95", "lci998", "uci998", "count", "denominator"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    has_ci = out["lci95"].notna() & out["uci95"].notna()
+    out["ci_origin"] = out["ci_origin"].where(out["ci_origin"].notna(), np.where(has_ci, "published", None))
+    return out
+
+
+def area_frame(data: pd.DataFrame | Iterable[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(list(data)) if not isinstance(data, pd.DataFrame) else data
+    return _frame(AREA_COLUMNS, df)
+
+
+def group_frame(data: pd.DataFrame | Iterable[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(list(data)) if not isinstance(data, pd.DataFrame) else data
+    return _frame(GROUP_COLUMNS, df)
+
+
+@dataclass
+class Batch:
+    """What one reader produced from one import unit (a file, or a CSV with its metadata).
+
+    ``files`` are the files read, for provenance (their SHA-256 is stored); ``key`` is
+    the stable name of the unit (relative path under the data folder), so that a new
+    version of the same file replaces the old one instead of duplicating it.
+    """
+
+    source: str
+    key: str
+    files: list[Path]
+    indicators: pd.DataFrame = field(default_factory=lambda: indicator_frame(None))
+    observations: pd.DataFrame = field(default_factory=lambda: observation_frame(pd.DataFrame()))
+    areas: pd.DataFrame = field(default_factory=lambda: area_frame([]))
+    groups: pd.DataFrame = field(default_factory=lambda: group_frame([]))
+    version: str | None = None
+    #: rows of the file deliberately not imported, by reason (reported by ``data status``)
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return len(self.observations) + len(self.groups) + len(self.areas)
+
+
+# ---------------------------------------------------------------------------
+# vectorised validation helpers (line numbers: header is line 1, first data row line 2)
+# ---------------------------------------------------------------------------
+
+MISSING_TOKENS = frozenset({"", "NA", "N/A", "na", "n/a", "NaN", "nan", ":", "..", "-", "x", "*", "c", "u", "z", "null", "NULL"})
+
+
+def read_text_csv(path: Path, *, required: Iterable[str] = (), encoding: str = "utf-8-sig") -> pd.DataFrame:
+    """Read a CSV as text (every column ``str``), BOM-aware, with clear errors.
+
+    Raises :class:`InputError` for an empty file, undecodable bytes, a ragged or
+    truncated row, or missing required columns. Keeps a ``_line`` column with each
+    row's physical line number (assuming no embedded newlines before it).
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError("the file is empty", path=path, expected="a header line and at least one data row")
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            "the file is not valid UTF-8", path=path, line=line,
+            expected="UTF-8 text (with or without a byte-order mark)",
+            got=raw[exc.start: exc.start + 8].hex(" "),
+            hint="Re-save the file as UTF-8",
+        ) from None
+    import io
+    import csv as _csv
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except pd.errors.EmptyDataError:
+        raise InputError("the file has no header", path=path, expected="a header line") from None
+    except (pd.errors.ParserError, _csv.Error) as exc:
+        msg = str(exc)
+        import re as _re
+        m = _re.search(r"line (\d+)", msg)
+        raise InputError(
+            "a row has the wrong number of fields (truncated or ragged file)",
+            path=path, line=int(m[1]) if m else None,
+            expected="the same number of fields as the header", got=msg,
+        ) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    check_columns(df, required, path=path)
+    if df.empty:
+        raise InputError("the file has a header but no data rows", path=path, expected="at least one data row")
+    # a truncated final line shows up as a row whose last columns are missing -> pandas fills NaN (as str 'nan'?)
+    df["_line"] = np.arange(2, len(df) + 2)
+    return df
+
+
+def check_columns(df: pd.DataFrame, required: Iterable[str], *, path: Path | str) -> None:
+    cols = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in cols]
+    if missing:
+        raise InputError(
+            "the header lacks required columns", path=path, line=1, field=missing[0],
+            expected=f"columns {', '.join(required)}", got=",".join(cols)[:200],
+        )
+
+
+def to_number(
+    values: pd.Series,
+    *,
+    path: Path | str,
+    field: str,
+    lines: pd.Series | np.ndarray | None = None,
+    missing: frozenset[str] = MISSING_TOKENS,
+) -> np.ndarray:
+    """Strings to float, vectorised; tokens in ``missing`` become NaN, anything else non-numeric raises."""
+    s = values.astype("string").str.strip()
+    s = s.str.replace(",", "", regex=False)
+    is_missing = s.isna() | s.isin(missing)
+    num = pd.to_numeric(s.where(~is_missing), errors="coerce")
+    bad = num.isna() & ~is_missing
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        line = int(np.asarray(lines)[i]) if lines is not None else i + 2
+        raise InputError("a value is not a number", path=path, line=line, field=field,
+                         expected="a number or an empty/NA cell", got=str(values.iloc[i]))
+    return num.to_numpy(dtype=float)
+
+
+def add_periods(obs: pd.DataFrame, labels: pd.Series, *, path: Path | str, field: str,
+                lines: pd.Series | np.ndarray | None = None) -> pd.DataFrame:
+    """Set period_label, period_start, period_end from labels (parsing each distinct label once)."""
+    labels = labels.astype(str).str.strip()
+    parsed = {}
+    for lab in labels.unique():
+        try:
+            parsed[lab] = parse_period(lab)
+        except PeriodParseError as exc:
+            i = int(np.flatnonzero((labels == lab).to_numpy())[0])
+            line = int(np.asarray(lines)[i]) if lines is not None else i + 2
+            raise InputError("a period is not in a known form", path=path, line=line, field=field,
+                             expected="a period such as 2011, 2017/18, 2015 - 17 or 2001-01-01/P3Y",
+                             got=lab) from exc
+    obs["period_label"] = labels.to_numpy()
+    obs["period_start"] = pd.to_datetime(labels.map(lambda x: parsed[x].start)).dt.date.to_numpy()
+    obs["period_end"] = pd.to_datetime(labels.map(lambda x: parsed[x].end)).dt.date.to_numpy()
+    return obs
+
+
+def check_ci_order(obs: pd.DataFrame, *, path: Path | str, lines: np.ndarray | pd.Series | None = None,
+                   lower: str = "lci95", upper: str = "uci95", tol: float = 1e-9,
+                   on_error: Literal["raise", "drop"] = "raise") -> int:
+    """Check lower <= value <= upper for every row.
+
+    ``on_error="raise"`` (user files): raise :class:`InputError` at the first bad row.
+    ``on_error="drop"`` (an official publication with known slips, e.g. a limit rounded
+    past its value): blank both limits of the bad rows, set their note to say so, and
+    return how many rows were affected, so nothing inconsistent is used silently.
+    """
+    if on_error not in ("raise", "drop"):
+        raise ValueError(f"on_error must be 'raise' or 'drop', got {on_error!r}")
+    v = obs["value"].to_numpy(dtype=float)
+    if on_error == "drop":
+        lo = obs[lower].to_numpy(dtype=float)
+        hi = obs[upper].to_numpy(dtype=float)
+        scale = tol * np.maximum(1, np.abs(v))
+        bad = np.nan_to_num((lo > v + scale) | (hi < v - scale), nan=False).astype(bool)
+        if bad.any():
+            obs.loc[bad, [lower, upper]] = np.nan
+            obs.loc[bad, "note"] = "published confidence limits inconsistent with the value; limits not used"
+        return int(bad.sum())
+    for col, bad in (
+        (lower, obs[lower].to_numpy(dtype=float) > v + tol * np.maximum(1, np.abs(v))),
+        (upper, obs[upper].to_numpy(dtype=float) < v - tol * np.maximum(1, np.abs(v))),
+    ):
+        bad = np.nan_to_num(bad, nan=False).astype(bool)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            line = int(np.asarray(lines)[i]) if lines is not None else i + 2
+            rel = "at or below" if col == lower else "at or above"
+            raise InputError("a confidence limit is on the wrong side of the value", path=path, line=line,
+                             field=col, expected=f"{col} {rel} the value {v[i]:g}",
+                             got=str(obs[col].iloc[i]))
+    return 0
+
+
+def drop_identical_duplicates(df: pd.DataFrame, key: Iterable[str], value_cols: Iterable[str]) -> pd.Series:
+    """Mask keeping the first of rows that repeat key *and* values (a publication listing the
+    same area under two geography levels, say); conflicting repeats are left for :func:`check_unique`."""
+    cols = list(key) + list(value_cols)
+    return ~df[cols].astype(str).duplicated(keep="first")
+
+
+def check_unique(df: pd.DataFrame, key: Iterable[str], *, path: Path | str,
+                 lines: np.ndarray | pd.Series | None = None, what: str = "row") -> None:
+    """Raise on the first duplicated key, naming both lines."""
+    key = list(key)
+    dup = df.duplicated(subset=key, keep=False).to_numpy()
+    if dup.any():
+        idx = np.flatnonzero(dup)
+        first = idx[0]
+        same = df.iloc[idx][key].eq(df.iloc[first][key]).all(axis=1).to_numpy()
+        second = idx[same][1]
+        ln = np.asarray(lines) if lines is not None else np.arange(2, len(df) + 2)
+        desc = ", ".join(f"{k}={df.iloc[first][k]!s}" for k in key)
+        raise InputError(f"a duplicated {what} (same {desc}) also appears at line {int(ln[first])}",
+                         path=path, line=int(ln[second]), field=key[0],
+                         expected="each key once", got=str(df.iloc[second][key[0]]))
+
+
+def check_area_codes(codes: pd.Series, *, path: Path | str, field: str,
+                     lines: np.ndarray | pd.Series | None = None) -> None:
+    """Raise on the first value that is not a GSS-style area code (E08000010, E92000001, ...)."""
+    from .geography import GSS_CODE
+
+    s = codes.astype(str).str.strip()
+    ok = s.str.match(GSS_CODE.pattern)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok.to_numpy())[0])
+        line = int(np.asarray(lines)[i]) if lines is not None else i + 2
+        raise InputError("an area code is not a GSS code", path=path, line=line, field=field,
+                         expected="a nine-character ONS GSS code such as E08000010",
+                         got=str(codes.iloc[i]),
+                         hint="Use ONS codes, not names; 'placeimpact areas search NAME' finds them")
+
+
+__all__ += ["check_area_codes", "drop_identical_duplicates"]

@@ -1,0 +1,77 @@
+"""Readers of the real formats, one module per format.
+
+Each module exposes ``SOURCE`` (its name) and ``read_folder(folder, root) -> Iterator[Batch]``
+(every import unit in a folder laid out as in ``../shared/data``); most also expose a
+function reading a single file. Readers return :class:`placeimpact.records.Batch`
+objects and know nothing of DuckDB. Validation errors are
+:class:`placeimpact.errors.InputError` naming file, line, field and what was expected.
+
+:data:`FOLDERS` maps the top-level folders of the shared data to their reader.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Iterator
+
+from ..records import Batch
+
+__all__ = ["FOLDERS", "read_tree", "reader_for"]
+
+#: top-level folder of ../shared/data -> reader module (relative to this package)
+FOLDERS: dict[str, str] = {
+    "lookups": "mysociety",
+    "ons-els": "ons_els",
+    "ons-els-2025-10-06": "ons_els",
+    "trafford-themes": "fingertips_tidy",
+    "trafford-themes-55c6d8c5": "fingertips_tidy",
+    "trafford-dashboard": "fingertips_tidy",
+    "fingertips-nw-extract": "fingertips_next",
+    "ascof": "ascof",
+    "oflog": "oflog",
+    "eyfsp-gld": "eyfsp",
+    "health-index": "health_index",
+}
+
+
+def reader_for(folder_name: str):
+    """The reader module for a top-level data folder (None if unknown)."""
+    mod = FOLDERS.get(folder_name)
+    if mod is None:
+        return None
+    try:
+        return importlib.import_module(f"{__name__}.{mod}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{__name__}.{mod}":
+            return None
+        raise
+
+
+def read_tree(root: Path, *, progress: bool = False) -> Iterator[Batch]:
+    """Every batch of every known folder under root; the area registry (lookups) first."""
+    root = Path(root)
+    order = sorted((p for p in root.iterdir() if p.is_dir()),
+                   key=lambda p: (p.name != "lookups", p.name))
+    for folder in order:
+        reader = reader_for(folder.name)
+        if reader is None:
+            continue
+        yield from reader.read_folder(folder, root)
+
+
+#: single-file readers for ``data load --file F --source NAME`` -> module with read_file(path)
+FILE_READERS: dict[str, str] = {
+    "ons-els": "ons_els",
+}
+
+
+def read_file_as(path: Path, source: str | None) -> Batch:
+    """Read one file with the named reader (``data load --file``)."""
+    from ..errors import InputError
+
+    if source is None or source not in FILE_READERS:
+        raise InputError("unknown or missing --source for a single file", path=path, field="--source",
+                         expected="one of " + ", ".join(sorted(FILE_READERS)), got=source)
+    mod = importlib.import_module(f"{__name__}.{FILE_READERS[source]}")
+    return mod.read_file(Path(path))

@@ -1,0 +1,439 @@
+"""The store: the only module that talks to DuckDB.
+
+An embedded DuckDB file (default ``placeimpact.duckdb`` in the working directory, or
+``$PLACEIMPACT_STORE``) holding the canonical tables of ``DESIGN.md``. Imports are
+all-or-nothing: every batch of one :meth:`Store.import_batches` call is written in
+one transaction, or none is. Re-importing a file whose SHA-256 is already stored
+changes nothing; a new version of the same file (same source and key) replaces the
+old rows, so nothing is lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import duckdb
+import pandas as pd
+
+from .errors import InputError, StoreError
+from .geography import area_type_from_code, tiers_from_code
+from .records import (
+    AREA_COLUMNS,
+    GROUP_COLUMNS,
+    INDICATOR_COLUMNS,
+    OBSERVATION_COLUMNS,
+    OBSERVATION_KEY,
+    Batch,
+)
+
+__all__ = ["Store", "open_store", "default_store_path", "ImportReport"]
+
+SCHEMA_VERSION = 1
+AUTHORITATIVE_AREA_SOURCES = frozenset({"lookups", "fingertips-areas"})
+
+
+def default_store_path() -> Path:
+    return Path(os.environ.get("PLACEIMPACT_STORE", "placeimpact.duckdb"))
+
+
+def _ddl(table: str, columns: dict[str, str], extra: str = "") -> str:
+    cols = ",\n  ".join(f'"{c}" {t}' for c, t in columns.items())
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}{extra}\n)"
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | None = None) -> list:
+    """Execute and drain the result (DuckDB refuses new work while a result is pending)."""
+    return con.execute(sql, params or []).fetchall()
+
+
+def _sha256(files: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for f in files:
+        fh = hashlib.sha256(Path(f).read_bytes()).hexdigest()
+        h.update(fh.encode())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What one import did: per unit, whether it was new, replaced or unchanged."""
+
+    table: pd.DataFrame  # source, key, status, rows, sha256
+
+    @property
+    def rows_written(self) -> int:
+        return int(self.table.loc[self.table["status"] != "unchanged", "rows"].sum())
+
+    def summary(self) -> str:
+        counts = self.table["status"].value_counts().to_dict()
+        return (f"{len(self.table)} files: {counts.get('new', 0)} new, {counts.get('replaced', 0)} replaced, "
+                f"{counts.get('unchanged', 0)} unchanged; {self.rows_written:,} rows written")
+
+
+class Store:
+    """A DuckDB-backed store of areas, indicators, observations and comparator groups.
+
+    Parameters
+    ----------
+    path:
+        Database file, or ``":memory:"``. Default: :func:`default_store_path`.
+    read_only:
+        Open without write access (several readers may share a file).
+    """
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = str(path if path is not None else default_store_path())
+        self.read_only = read_only
+        if read_only and self.path != ":memory:" and not Path(self.path).exists():
+            raise StoreError(f"no store at {self.path}; run 'placeimpact data load' first")
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        if not read_only:
+            self._create_schema()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _create_schema(self) -> None:
+        c = self.con
+        _run(c, _ddl("areas", AREA_COLUMNS, ", PRIMARY KEY (code)"))
+        _run(c, _ddl("indicators", INDICATOR_COLUMNS, ", PRIMARY KEY (id)"))
+        _run(c, _ddl("observations", OBSERVATION_COLUMNS | {"import_id": "INTEGER"}))
+        _run(c, _ddl("comparator_groups", GROUP_COLUMNS | {"import_id": "INTEGER"}))
+        _run(c, 
+            "CREATE TABLE IF NOT EXISTS imports (import_id INTEGER PRIMARY KEY, source VARCHAR, path VARCHAR, "
+            "sha256 VARCHAR, rows BIGINT, imported_at TIMESTAMP, version VARCHAR)"
+        )
+        _run(c, "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        _run(c, "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+    # -- imports ---------------------------------------------------------------------------
+    def import_batches(
+        self,
+        batches: Iterable[Batch],
+        *,
+        progress: Callable[[Batch], None] | None = None,
+    ) -> ImportReport:
+        """Write batches in one transaction: all of them, or (on any error) none.
+
+        Raises :class:`InputError` if an observation key collides with rows already
+        stored from another file (the same indicator, area, breakdown and period twice).
+        """
+        if self.read_only:
+            raise StoreError("the store was opened read-only")
+        rows: list[dict] = []
+        c = self.con
+        _run(c, "BEGIN TRANSACTION")
+        try:
+            for batch in batches:
+                rows.append(self._import_one(batch))
+                if progress is not None:
+                    progress(batch)
+            _run(c, "COMMIT")
+        except BaseException:
+            _run(c, "ROLLBACK")
+            raise
+        return ImportReport(pd.DataFrame(rows, columns=["source", "key", "status", "rows", "sha256"]))
+
+    def _import_one(self, b: Batch) -> dict:
+        c = self.con
+        sha = _sha256(b.files)
+        prev = c.execute("SELECT import_id, sha256 FROM imports WHERE source = ? AND path = ?",
+                         [b.source, b.key]).fetchall()
+        if any(s == sha for _, s in prev):
+            return {"source": b.source, "key": b.key, "status": "unchanged", "rows": b.rows, "sha256": sha}
+        status = "replaced" if prev else "new"
+        for (old_id, _) in prev:
+            _run(c, "DELETE FROM observations WHERE import_id = ?", [old_id])
+            _run(c, "DELETE FROM comparator_groups WHERE import_id = ?", [old_id])
+            _run(c, "DELETE FROM imports WHERE import_id = ?", [old_id])
+        import_id = c.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
+
+        if len(b.indicators):
+            ind = b.indicators[list(INDICATOR_COLUMNS)]
+            c.register("_new_ind", ind)
+            _run(c, "DELETE FROM indicators WHERE id IN (SELECT id FROM _new_ind)")
+            _run(c, "INSERT INTO indicators SELECT * FROM _new_ind")
+            c.unregister("_new_ind")
+        if len(b.areas):
+            self._upsert_areas(b.areas, authoritative=b.source in AUTHORITATIVE_AREA_SOURCES)
+        if len(b.observations):
+            obs = b.observations[list(OBSERVATION_COLUMNS)].copy()
+            obs["import_id"] = import_id
+            c.register("_new_obs", obs)
+            key = ", ".join(f'"{k}"' for k in OBSERVATION_KEY)
+            clash = c.execute(
+                f"SELECT n.indicator_id, n.area_code, n.period_label, i.source, i.path FROM _new_obs n "
+                f"JOIN observations o USING ({key}) JOIN imports i ON i.import_id = o.import_id LIMIT 1"
+            ).fetchall()
+            if clash:
+                ind_id, area, period, src, path = clash[0]
+                c.unregister("_new_obs")
+                raise InputError(
+                    f"rows for indicator {ind_id}, area {area}, period {period} are already stored from "
+                    f"{src} file {path}", path=b.key, field="indicator_id",
+                    expected="each indicator/area/period to come from one file only",
+                    hint="Remove the duplicate file, or give its indicator another id",
+                )
+            missing_ind = c.execute(
+                "SELECT DISTINCT indicator_id FROM _new_obs WHERE indicator_id NOT IN (SELECT id FROM indicators)"
+            ).fetchall()
+            if missing_ind:
+                c.unregister("_new_obs")
+                raise InputError("observations refer to an indicator with no metadata", path=b.key,
+                                 field="indicator_id", expected="an indicator defined in the same import",
+                                 got=str(missing_ind[0][0]))
+            _run(c, "INSERT INTO observations SELECT * FROM _new_obs")
+            # areas seen in data but absent from the registry get a minimal entry
+            unseen = [r[0] for r in _run(c, "SELECT DISTINCT area_code FROM _new_obs WHERE area_code NOT IN (SELECT code FROM areas)")]
+            c.unregister("_new_obs")
+            if unseen:
+                self._upsert_areas(pd.DataFrame({"code": unseen}), authoritative=False)
+        if len(b.groups):
+            g = b.groups[list(GROUP_COLUMNS)].copy()
+            g["import_id"] = import_id
+            c.register("_new_grp", g)
+            _run(c, "DELETE FROM comparator_groups WHERE group_id IN (SELECT DISTINCT group_id FROM _new_grp)")
+            _run(c, "INSERT INTO comparator_groups SELECT * FROM _new_grp")
+            c.unregister("_new_grp")
+        _run(c, 
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [import_id, b.source, b.key, sha, b.rows, datetime.now(timezone.utc).replace(tzinfo=None), b.version],
+        )
+        return {"source": b.source, "key": b.key, "status": status, "rows": b.rows, "sha256": sha}
+
+    def _upsert_areas(self, areas: pd.DataFrame, *, authoritative: bool) -> None:
+        a = areas.copy()
+        for col in AREA_COLUMNS:
+            if col not in a.columns:
+                a[col] = None
+        a = a[list(AREA_COLUMNS)].drop_duplicates("code", keep="last")
+        a["area_type"] = a["area_type"].where(a["area_type"].notna(), a["code"].map(area_type_from_code))
+        tiers = a["code"].map(tiers_from_code)
+        a["upper_tier"] = a["upper_tier"].where(a["upper_tier"].notna(), tiers.map(lambda t: t[0])).astype(bool)
+        a["lower_tier"] = a["lower_tier"].where(a["lower_tier"].notna(), tiers.map(lambda t: t[1])).astype(bool)
+        for col in ("valid_from", "valid_to"):
+            a[col] = pd.to_datetime(a[col], errors="coerce").dt.date
+        c = self.con
+        c.register("_new_areas", a)
+        cols = list(AREA_COLUMNS)
+        if authoritative:
+            sets = ", ".join(f'"{k}" = coalesce(n."{k}", areas."{k}")' for k in cols if k != "code")
+        else:
+            # only fill gaps (a data file's area name never overrides the registry)
+            sets = ", ".join(f'"{k}" = coalesce(areas."{k}", n."{k}")' for k in cols if k != "code")
+        _run(c, f"UPDATE areas SET {sets} FROM _new_areas n WHERE areas.code = n.code")
+        _run(c, "INSERT INTO areas SELECT * FROM _new_areas WHERE code NOT IN (SELECT code FROM areas)")
+        c.unregister("_new_areas")
+
+    def load(self, root: str | Path | None = None, *, progress: bool = False) -> ImportReport:
+        """Read every known folder under ``root`` (default ``../shared/data``) and import it all."""
+        from .sources import read_tree
+
+        root = Path(root) if root is not None else default_data_dir()
+        if not root.exists():
+            raise InputError("the data folder does not exist", path=root,
+                             hint="Pass --from DIR, or run 'placeimpact data fetch'")
+        batches = list(read_tree(root, progress=progress))
+        return self.import_batches(batches)
+
+    def save_group(self, group: pd.DataFrame) -> None:
+        """Store a computed comparator group (replacing one with the same group_id and focal area)."""
+        g = group.copy()
+        for col in GROUP_COLUMNS:
+            if col not in g.columns:
+                g[col] = None
+        g = g[list(GROUP_COLUMNS)]
+        g["import_id"] = None
+        c = self.con
+        c.register("_g", g)
+        _run(c, "DELETE FROM comparator_groups WHERE (group_id, focal_area) IN (SELECT DISTINCT group_id, focal_area FROM _g)")
+        _run(c, "INSERT INTO comparator_groups SELECT * FROM _g")
+        c.unregister("_g")
+
+    # -- queries ---------------------------------------------------------------------------
+    def frame(self, sql: str, params: Sequence | None = None) -> pd.DataFrame:
+        """Run a read query and return a frame (for the layers above; no writes)."""
+        return self.con.execute(sql, params or []).df()
+
+    def is_empty(self) -> bool:
+        return self.con.execute("SELECT count(*) FROM observations").fetchall()[0][0] == 0
+
+    def indicators(self, search: str | None = None, *, source: str | None = None) -> pd.DataFrame:
+        sql = ("SELECT i.*, count(o.value) AS n_obs, min(o.period_start) AS first_period, "
+               "max(o.period_end) AS last_period FROM indicators i LEFT JOIN observations o ON o.indicator_id = i.id ")
+        where, params = [], []
+        if search:
+            where.append("(i.name ILIKE ? OR i.id ILIKE ? OR i.concept ILIKE ?)")
+            params += [f"%{search}%"] * 3
+        if source:
+            where.append("i.source = ?")
+            params.append(source)
+        if where:
+            sql += "WHERE " + " AND ".join(where)
+        sql += " GROUP BY ALL ORDER BY i.id"
+        return self.frame(sql, params)
+
+    def indicator(self, indicator_id: str) -> dict:
+        """Metadata of one indicator; a clear error with close matches if unknown."""
+        df = self.frame("SELECT * FROM indicators WHERE id = ?", [indicator_id])
+        if df.empty:
+            df = self.frame("SELECT * FROM indicators WHERE source_id = ? OR id ILIKE ?",
+                            [indicator_id, f"%:{indicator_id}"])
+            if len(df) == 1:
+                return df.iloc[0].to_dict()
+            near = self.frame("SELECT id FROM indicators WHERE id ILIKE ? OR name ILIKE ? LIMIT 5",
+                              [f"%{indicator_id}%", f"%{indicator_id}%"])["id"].tolist()
+            hint = f"Did you mean: {', '.join(near)}?" if near else "List them with 'placeimpact indicators list'."
+            if len(df) > 1:
+                hint = f"Several match: {', '.join(df['id'].tolist()[:5])}; give the full id."
+            raise StoreError(f"unknown indicator {indicator_id!r}. {hint}")
+        return df.iloc[0].to_dict()
+
+    def areas(self, search: str | None = None, *, area_type: str | None = None,
+              upper_tier: bool | None = None) -> pd.DataFrame:
+        sql, where, params = "SELECT * FROM areas", [], []
+        if search:
+            where.append("(name ILIKE ? OR code ILIKE ?)")
+            params += [f"%{search}%", f"{search}%"]
+        if area_type:
+            where.append("area_type = ?")
+            params.append(area_type)
+        if upper_tier is not None:
+            where.append("upper_tier = ?")
+            params.append(upper_tier)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return self.frame(sql + " ORDER BY code", params)
+
+    def resolve_area(self, code_or_name: str) -> str:
+        """An area code from a code or an exact (case-insensitive) name; errors list near matches."""
+        q = str(code_or_name).strip()
+        hit = self.con.execute("SELECT code FROM areas WHERE code = ?", [q.upper()]).fetchall()[:1]
+        if hit:
+            return hit[0][0]
+        hits = self.con.execute(
+            "SELECT code FROM areas WHERE lower(name) = lower(?) ORDER BY valid_to NULLS FIRST, code", [q]
+        ).fetchall()
+        if hits:
+            return hits[0][0]
+        near = self.frame("SELECT code, name FROM areas WHERE name ILIKE ? LIMIT 5", [f"%{q}%"])
+        hint = ("Did you mean: " + ", ".join(f"{r.name} ({r.code})" for r in near.itertuples()) + "?") if len(near) \
+            else "Search with 'placeimpact areas search TEXT'."
+        raise StoreError(f"unknown area {q!r}. {hint}")
+
+    def area(self, code: str) -> dict:
+        df = self.frame("SELECT * FROM areas WHERE code = ?", [code])
+        if df.empty:
+            raise StoreError(f"unknown area {code!r}")
+        return df.iloc[0].to_dict()
+
+    def observations(
+        self,
+        indicator_id: str,
+        *,
+        areas: Sequence[str] | None = None,
+        sex: str | None = None,
+        age: str | None = None,
+        category: str | None = None,
+        until: str | None = None,
+    ) -> pd.DataFrame:
+        """Tidy rows of one indicator (optionally some areas / one breakdown), sorted by area and period.
+
+        ``until`` (ISO date) keeps only periods that ended on or before it.
+        """
+        sql = "SELECT o.*, a.name AS area_name FROM observations o LEFT JOIN areas a ON a.code = o.area_code WHERE o.indicator_id = ?"
+        params: list = [indicator_id]
+        if areas is not None:
+            sql += " AND o.area_code IN (SELECT unnest(?))"
+            params.append(list(areas))
+        for col, val in (("sex", sex), ("age", age), ("category", category)):
+            if val is not None:
+                sql += f" AND o.{col} = ?"
+                params.append(val)
+        if until is not None:
+            sql += " AND o.period_end <= CAST(? AS DATE)"
+            params.append(str(until))
+        sql += " ORDER BY o.area_code, o.sex, o.age, o.category, o.period_start, o.period_end"
+        return self.frame(sql, params)
+
+    def breakdowns(self, indicator_id: str) -> pd.DataFrame:
+        """Distinct (sex, age, category) of an indicator with row counts."""
+        return self.frame("SELECT sex, age, category, count(*) AS n FROM observations WHERE indicator_id = ? "
+                          "GROUP BY ALL ORDER BY n DESC", [indicator_id])
+
+    def series(self, area: str, indicator: str, *, sex: str | None = None, age: str | None = None,
+               category: str | None = None) -> pd.DataFrame:
+        """One area's series of one indicator (with CIs), resolved by code or name."""
+        code = self.resolve_area(area)
+        ind = self.indicator(indicator)
+        df = self.observations(ind["id"], areas=[code], sex=sex, age=age, category=category)
+        if df.empty:
+            raise StoreError(f"no data for {indicator!r} in {area!r} ({code})")
+        cols = ["area_code", "area_name", "indicator_id", "sex", "age", "category", "period_label",
+                "period_start", "period_end", "value", "lci95", "uci95", "lci998", "uci998", "count",
+                "denominator", "ci_origin", "note"]
+        return df[cols].reset_index(drop=True)
+
+    def groups(self, *, focal: str | None = None, group_id: str | None = None) -> pd.DataFrame:
+        sql, where, params = "SELECT * EXCLUDE (import_id) FROM comparator_groups", [], []
+        if focal:
+            where.append("focal_area = ?")
+            params.append(focal)
+        if group_id:
+            where.append("group_id = ?")
+            params.append(group_id)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return self.frame(sql + " ORDER BY group_id, focal_area, rank", params)
+
+    def imports(self) -> pd.DataFrame:
+        return self.frame("SELECT * FROM imports ORDER BY import_id")
+
+    def status(self) -> pd.DataFrame:
+        """Per source: files, rows, indicators, first and last period, last import time."""
+        return self.frame(
+            """
+            WITH obs AS (
+              SELECT i.source, count(*) AS rows, count(DISTINCT o.indicator_id) AS indicators,
+                     count(DISTINCT o.area_code) AS areas, min(o.period_start) AS first_period,
+                     max(o.period_end) AS last_period
+              FROM observations o JOIN imports i USING (import_id) GROUP BY i.source),
+            grp AS (SELECT i.source, count(*) AS group_rows FROM comparator_groups g
+                    JOIN imports i USING (import_id) GROUP BY i.source),
+            imp AS (SELECT source, count(*) AS files, max(imported_at) AS last_import FROM imports GROUP BY source)
+            SELECT imp.source, imp.files, coalesce(obs.rows, 0) AS rows, coalesce(obs.indicators, 0) AS indicators,
+                   coalesce(obs.areas, 0) AS areas, coalesce(grp.group_rows, 0) AS group_rows,
+                   obs.first_period, obs.last_period, imp.last_import
+            FROM imp LEFT JOIN obs USING (source) LEFT JOIN grp USING (source) ORDER BY imp.source
+            """
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                for t in ("areas", "indicators", "observations", "comparator_groups", "imports")}
+
+
+def default_data_dir() -> Path:
+    """``$PLACEIMPACT_DATA`` or ``../shared/data`` relative to the working directory."""
+    env = os.environ.get("PLACEIMPACT_DATA")
+    return Path(env) if env else Path("..") / "shared" / "data"
+
+
+def open_store(path: str | Path | None = None, *, read_only: bool = False) -> Store:
+    """Open (creating if needed) the store at ``path`` (default: :func:`default_store_path`)."""
+    return Store(path, read_only=read_only)
