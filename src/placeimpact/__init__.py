@@ -1,14 +1,36 @@
 """placeimpact: did this place's reform change outcomes?
 
 The public surface lives here; everything else is private to the package.
+Names are imported on first use (PEP 562), so ``import placeimpact`` and the command
+line start without loading pandas or the estimators; ``from placeimpact import X``
+works as usual.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import FetchError, FrameworkError, InputError, MethodError, PlaceImpactError, StoreError
-from .methods.result import MethodResult
-from .panel import Panel, build_panel, panel_from_arrays
-from .store import Store, open_store
+
+if TYPE_CHECKING:
+    from .methods.result import MethodResult
+    from .panel import Panel, build_panel, panel_from_arrays
+    from .store import Store, open_store
+    from .evaluation.run import evaluate
 
 __version__ = "0.1.0"
+
+#: public name -> module that defines it (imported when the name is first used)
+_LAZY: dict[str, str] = {
+    "MethodResult": ".methods.result",
+    "Panel": ".panel",
+    "build_panel": ".panel",
+    "panel_from_arrays": ".panel",
+    "Store": ".store",
+    "open_store": ".store",
+    "evaluate": ".evaluation.run",
+}
 
 __all__ = [
     "FetchError",
@@ -21,7 +43,21 @@ __all__ = [
     "Store",
     "StoreError",
     "build_panel",
+    "evaluate",
     "open_store",
     "panel_from_arrays",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'placeimpact' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

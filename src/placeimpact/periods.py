@@ -19,6 +19,9 @@ label                      meaning                          kind
 ``Nov 2023``               a month                          monthly
 ``2021/22 Q1``             a financial quarter              quarterly
 =========================  ===============================  =============
+
+Also ``2021/22 Q1 - 2022/23 Q4``: financial quarters cumulated from the first to the last
+(kind ``quarter_range``; Fingertips' NHS Health Check uptake).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ _ROLLING = re.compile(r"^(\d{4})\s*-\s*(\d{2}|\d{4})$")
 _ROLLING_FIN = re.compile(r"^(\d{4})/(\d{2})\s*-\s*(\d{2})/(\d{2})$")
 _MONTH = re.compile(r"^([A-Za-z]{3})[a-z]*\s+(\d{4})$")
 _QUARTER = re.compile(r"^(\d{4})/(\d{2})\s*Q([1-4])$")
+_QUARTER_RANGE = re.compile(r"^(\d{4})/(\d{2})\s*Q([1-4])\s*-\s*(\d{4})/(\d{2})\s*Q([1-4])$")
 
 
 def _add(start: date, n: int, unit: str) -> date:
@@ -122,6 +126,12 @@ def parse_period(label: str) -> Period:
         y0 = int(m[1])
         y1 = _century(y0, int(m[3]))
         return Period(date(y0, 4, 1), date(y1 + 1, 3, 31), "rolling_financial", text)
+    if m := _QUARTER_RANGE.match(text):
+        first = parse_period(f"{m[1]}/{m[2]} Q{m[3]}")
+        last = parse_period(f"{m[4]}/{m[5]} Q{m[6]}")
+        if last.end < first.start:
+            raise PeriodParseError(f"unrecognised period {text!r}: last quarter before the first")
+        return Period(first.start, last.end, "quarter_range", text)
     if m := _QUARTER.match(text):
         y0, q = int(m[1]), int(m[3])
         start_month = 4 + 3 * (q - 1)

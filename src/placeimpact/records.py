@@ -14,13 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
-import numpy as np
-import pandas as pd
-
+from ._lazy import lazy_module
 from .errors import InputError
 from .periods import PeriodParseError, parse_period
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # deferred: the store (and so the command line) imports this module on every start
+    np, pd = lazy_module("numpy"), lazy_module("pandas")
 
 __all__ = [
     "Batch",
@@ -194,14 +198,16 @@ def read_text_csv(path: Path, *, required: Iterable[str] = (), encoding: str = "
     """
     path = Path(path)
     raw = path.read_bytes()
+    required = list(required)
     if not raw.strip():
-        raise InputError("the file is empty", path=path, expected="a header line and at least one data row")
+        raise InputError("the file is empty", path=path, line=1, field=required[0] if required else None,
+                         expected="a header line and at least one data row")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
-            "the file is not valid UTF-8", path=path, line=line,
+            "the file is not valid UTF-8", path=path, line=line, field=_field_at(raw, exc.start, encoding),
             expected="UTF-8 text (with or without a byte-order mark)",
             got=raw[exc.start: exc.start + 8].hex(" "),
             hint="Re-save the file as UTF-8",
@@ -224,10 +230,42 @@ def read_text_csv(path: Path, *, required: Iterable[str] = (), encoding: str = "
     df.columns = [str(c).strip() for c in df.columns]
     check_columns(df, required, path=path)
     if df.empty:
-        raise InputError("the file has a header but no data rows", path=path, expected="at least one data row")
-    # a truncated final line shows up as a row whose last columns are missing -> pandas fills NaN (as str 'nan'?)
+        raise InputError("the file has a header but no data rows", path=path, line=2,
+                         field=str(df.columns[0]) if len(df.columns) else None, expected="at least one data row")
     df["_line"] = np.arange(2, len(df) + 2)
+    _check_short_rows(text, len(df.columns) - 1, list(df.columns), path)
     return df
+
+
+def _check_short_rows(text: str, ncols: int, columns: list, path: Path) -> None:
+    """Raise on the first record with fewer fields than the header (pandas pads those silently)."""
+    import csv as _csv
+    import io
+
+    widths = np.fromiter(map(len, _csv.reader(io.StringIO(text))), dtype=np.int64)
+    short = (widths > 0) & (widths < ncols)
+    if not short.any():
+        return
+    k = int(np.flatnonzero(short)[0])
+    reader = _csv.reader(io.StringIO(text))
+    for _ in range(k + 1):
+        next(reader)
+    w = int(widths[k])
+    raise InputError("a row has fewer fields than the header (truncated or ragged file)", path=path,
+                     line=reader.line_num, field=str(columns[w]), expected=f"{ncols} fields as in the header",
+                     got=f"{w} fields", hint="The file may have been cut off; download or export it again")
+
+
+def _field_at(raw: bytes, pos: int, encoding: str) -> str | None:
+    """Name of the CSV column holding byte ``pos`` (for an undecodable byte), from the header."""
+    import csv as _csv
+
+    start = raw.rfind(b"\n", 0, pos) + 1
+    header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
+    cols = next(_csv.reader([header]), [])
+    before = raw[start:pos].decode(encoding, errors="replace")
+    k = len(next(_csv.reader([before + "x"]), [""])) - 1
+    return cols[k].strip() if 0 <= k < len(cols) else None
 
 
 def check_columns(df: pd.DataFrame, required: Iterable[str], *, path: Path | str) -> None:

@@ -15,13 +15,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import duckdb
-import pandas as pd
 
+from ._lazy import lazy_module
 from .errors import InputError, StoreError
-from .geography import area_type_from_code, tiers_from_code
 from .records import (
     AREA_COLUMNS,
     GROUP_COLUMNS,
@@ -30,6 +29,11 @@ from .records import (
     OBSERVATION_KEY,
     Batch,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # deferred: 'placeimpact series' reads with fetchall and never needs pandas
+    pd = lazy_module("pandas")
 
 __all__ = ["Store", "open_store", "default_store_path", "ImportReport"]
 
@@ -49,6 +53,16 @@ def _ddl(table: str, columns: dict[str, str], extra: str = "") -> str:
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | None = None) -> list:
     """Execute and drain the result (DuckDB refuses new work while a result is pending)."""
     return con.execute(sql, params or []).fetchall()
+
+
+def _as_arrow(df: pd.DataFrame) -> object:
+    """The frame as an Arrow table (DuckDB scans it faster than a pandas frame), or the frame itself."""
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return df
 
 
 def _sha256(files: Sequence[Path]) -> str:
@@ -174,7 +188,7 @@ class Store:
         if len(b.observations):
             obs = b.observations[list(OBSERVATION_COLUMNS)].copy()
             obs["import_id"] = import_id
-            c.register("_new_obs", obs)
+            c.register("_new_obs", _as_arrow(obs))
             key = ", ".join(f'"{k}"' for k in OBSERVATION_KEY)
             clash = c.execute(
                 f"SELECT n.indicator_id, n.area_code, n.period_label, i.source, i.path FROM _new_obs n "
@@ -217,6 +231,8 @@ class Store:
         return {"source": b.source, "key": b.key, "status": status, "rows": b.rows, "sha256": sha}
 
     def _upsert_areas(self, areas: pd.DataFrame, *, authoritative: bool) -> None:
+        from .geography import area_type_from_code, tiers_from_code
+
         a = areas.copy()
         for col in AREA_COLUMNS:
             if col not in a.columns:
@@ -388,6 +404,54 @@ class Store:
                 "period_start", "period_end", "value", "lci95", "uci95", "lci998", "uci998", "count",
                 "denominator", "ci_origin", "note"]
         return df[cols].reset_index(drop=True)
+
+    #: columns of :meth:`series_rows`, in order
+    SERIES_COLUMNS = ("area_code", "area_name", "indicator_id", "sex", "age", "category", "period_label",
+                      "period_start", "period_end", "value", "lci95", "uci95", "lci998", "uci998", "count",
+                      "denominator", "ci_origin", "note")
+
+    def series_rows(self, area: str, indicator: str, *, sex: str | None = None, age: str | None = None,
+                    category: str | None = None) -> list[tuple]:
+        """As :meth:`series`, as plain tuples in :attr:`SERIES_COLUMNS` order (no pandas: fast start-up)."""
+        code = self.resolve_area(area)
+        hit = self.con.execute("SELECT id FROM indicators WHERE id = ?", [indicator]).fetchall()
+        ind_id = hit[0][0] if hit else self.indicator(indicator)["id"]
+        cols = ", ".join(f"o.{c}" if c != "area_name" else "a.name" for c in self.SERIES_COLUMNS)
+        sql = (f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code "
+               "WHERE o.indicator_id = ? AND o.area_code = ?")
+        params: list = [ind_id, code]
+        for col, val in (("sex", sex), ("age", age), ("category", category)):
+            if val is not None:
+                sql += f" AND o.{col} = ?"
+                params.append(val)
+        rows = self.con.execute(sql + " ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
+                                params).fetchall()
+        if not rows:
+            raise StoreError(f"no data for {indicator!r} in {area!r} ({code})")
+        return rows
+
+    def folder_status(self) -> pd.DataFrame:
+        """Per top-level data folder (first component of each import's key): sources, files, rows, periods."""
+        return self.frame(
+            """
+            WITH f AS (SELECT *, CASE WHEN contains(path, '/') THEN split_part(path, '/', 1)
+                                      ELSE '(single files)' END AS folder FROM imports),
+                 o AS (SELECT f.folder, count(*) AS n, count(DISTINCT o.indicator_id) AS k,
+                              min(o.period_start) AS p0, max(o.period_end) AS p1
+                       FROM observations o JOIN f USING (import_id) GROUP BY f.folder),
+                 g AS (SELECT f.folder, count(*) AS n FROM comparator_groups g JOIN f USING (import_id)
+                       GROUP BY f.folder),
+                 i AS (SELECT folder, string_agg(DISTINCT source, ', ' ORDER BY source) AS sources,
+                              count(*) AS files, CAST(sum(rows) AS BIGINT) AS rows,
+                              max(imported_at) AS last_import
+                       FROM f GROUP BY folder)
+            SELECT i.folder, i.sources, i.files, i.rows, coalesce(o.n, 0) AS observations,
+                   coalesce(o.k, 0) AS indicators, coalesce(g.n, 0) AS group_rows,
+                   strftime(o.p0, '%Y-%m-%d') AS first_period, strftime(o.p1, '%Y-%m-%d') AS last_period,
+                   strftime(i.last_import, '%Y-%m-%d %H:%M') AS last_import
+            FROM i LEFT JOIN o USING (folder) LEFT JOIN g USING (folder) ORDER BY i.folder
+            """
+        )
 
     def groups(self, *, focal: str | None = None, group_id: str | None = None) -> pd.DataFrame:
         sql, where, params = "SELECT * EXCLUDE (import_id) FROM comparator_groups", [], []

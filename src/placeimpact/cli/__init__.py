@@ -8,43 +8,83 @@ from __future__ import annotations
 
 import importlib
 import sys
-
-import typer
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import PlaceImpactError
 
-app = typer.Typer(
-    name="placeimpact",
-    help="Did this place's reform change outcomes? Load public indicator data, compare an area with "
-    "England and its statistical neighbours, and evaluate a reform.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+if TYPE_CHECKING:
+    import typer
 
 # command modules, in help order; each defines register(app)
 _MODULES = ("data", "explore", "stats", "neighbours", "evaluate", "screen")
-for _name in _MODULES:
-    importlib.import_module(f"{__name__}.{_name}").register(app)
+
+#: top-level commands whose module is known: ``main`` then imports only that module, so a
+#: light command (``series``) does not pay for the imports of every other command
+_COMMAND_MODULE = {"data": "data", "areas": "explore", "indicators": "explore", "series": "explore"}
+
+
+def build_app(modules: Sequence[str] = _MODULES) -> typer.Typer:
+    """A Typer app with the commands of ``modules`` registered."""
+    import typer
+
+    new = typer.Typer(
+        name="placeimpact",
+        help="Did this place's reform change outcomes? Load public indicator data, compare an area with "
+        "England and its statistical neighbours, and evaluate a reform.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for name in modules:
+        importlib.import_module(f"{__name__}.{name}").register(new)
+    return new
+
+
+def __getattr__(name: str) -> Any:
+    """``app`` (every command) is built on first use (PEP 562)."""
+    if name == "app":
+        value = globals()["app"] = build_app()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Entry point: library errors become one clear line on stderr and exit code 2."""
+    first = sys.argv[1] if len(sys.argv) > 1 else None
+    try:
+        if first == "series":  # fast path: no Typer, no pandas (see _fast)
+            from ._fast import try_series
+
+            if try_series(sys.argv[2:]):
+                return
+    except PlaceImpactError as exc:
+        _fail(exc)
+    import typer
+
+    app = build_app([_COMMAND_MODULE[first]]) if first in _COMMAND_MODULE else build_app()
     try:
         app(standalone_mode=False)
     except PlaceImpactError as exc:
-        from rich.console import Console
-
-        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {exc}", markup=True)
-        sys.exit(2)
+        _fail(exc)
     except (typer.Exit,) as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as exc:  # click usage errors
+    except Exception as exc:  # click usage errors (Typer >= 0.2x vendors click as typer._click)
         import click
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        vendored = getattr(getattr(getattr(typer, "_click", None), "exceptions", None), "ClickException", None)
+        if isinstance(exc, tuple(t for t in (click.ClickException, vendored) if t is not None)):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         raise
+
+
+def _fail(exc: PlaceImpactError) -> None:
+    """One clear line on stderr, exit code 2."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(exc))}",
+                                                                markup=True)
+    sys.exit(2)

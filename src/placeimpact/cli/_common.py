@@ -7,14 +7,19 @@ import math
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional, Sequence
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from .._lazy import lazy_module
 from ..store import Store, default_store_path
+from ._rows import emit_rows as _emit_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # deferred: 'series' prints rows without pandas (start-up time)
+    pd = lazy_module("pandas")
 
 
 class Format(str, Enum):
@@ -47,7 +52,7 @@ def _fmt(v: object) -> str:
         if math.isnan(v):
             return ""
         return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
-    if v is pd.NaT:
+    if "pandas" in sys.modules and v is sys.modules["pandas"].NaT:  # no pandas import just to check
         return ""
     return str(v)
 
@@ -60,6 +65,8 @@ def emit(df: pd.DataFrame, fmt: Format, *, title: str | None = None) -> None:
     if fmt == Format.json:
         sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")
         return
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for c in df.columns:
         justify = "right" if pd.api.types.is_numeric_dtype(df[c]) else "left"
@@ -71,3 +78,8 @@ def emit(df: pd.DataFrame, fmt: Format, *, title: str | None = None) -> None:
 
 def emit_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def emit_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: Format, *, title: str | None = None) -> None:
+    """As :func:`emit`, for plain rows (tuples in ``columns`` order), without pandas."""
+    _emit_rows(columns, rows, fmt, title=title, console=console)

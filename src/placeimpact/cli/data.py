@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..store import default_data_dir
 from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, open_for_write
+
+
+class StatusBy(str, Enum):
+    folder = "folder"
+    source = "source"
+
+
+def _bar():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+def _load_tree(store: Path | None, root: Path) -> None:
+    from ..sources import read_tree
+
+    with open_for_write(store) as s:
+        batches = []
+        with _bar() as bar:
+            task = bar.add_task("reading files", total=None)
+            for b in read_tree(root):
+                batches.append(b)
+                bar.update(task, advance=1, description=f"read {b.key}")
+        report = s.import_batches(batches)
+    console.print(report.summary())
 
 
 def register(app: typer.Typer) -> None:
@@ -23,28 +48,67 @@ def register(app: typer.Typer) -> None:
         store: StoreOpt = None,
     ) -> None:
         """Read every known folder (or one file) and import it in one all-or-nothing transaction."""
-        from ..sources import read_file_as, read_tree
+        from ..sources import read_file_as
+        from ..store import default_data_dir
 
-        root = from_ or default_data_dir()
+        if file is None:
+            _load_tree(store, from_ or default_data_dir())
+            return
+        batch = read_file_as(file, source)
         with open_for_write(store) as s:
-            if file is not None:
-                batches = [read_file_as(file, source)]
-            else:
-                batches = []
-                with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                              TimeElapsedColumn(), console=console, transient=True) as bar:
-                    task = bar.add_task("reading files", total=None)
-                    for b in read_tree(root):
-                        batches.append(b)
-                        bar.update(task, advance=1, description=f"read {b.key}")
-            report = s.import_batches(batches)
+            report = s.import_batches([batch])
         console.print(report.summary())
 
+    @data_app.command("fetch")
+    def fetch(
+        cache: Annotated[Path, typer.Option("--cache", envvar="PLACEIMPACT_CACHE",
+                                            help="Folder the files are kept in (laid out like ../shared/data).")]
+        = Path("placeimpact-data"),
+        mirror: Annotated[Optional[Path], typer.Option("--mirror", help="Read the same layout from this folder "
+                                                       "instead of the internet.")] = None,
+        dataset: Annotated[Optional[list[str]], typer.Option("--dataset", "-d", help="ONS Explore Local Statistics "
+                                                             "dataset (repeat; default: all known).")] = None,
+        no_ons: Annotated[bool, typer.Option("--no-ons", help="Fetch no ONS datasets.")] = False,
+        indicator: Annotated[Optional[list[int]], typer.Option("--indicator", "-i", help="Fingertips indicator id "
+                                                               "(repeat).")] = None,
+        area_type: Annotated[Optional[list[int]], typer.Option("--area-type", help="Fingertips child area type id "
+                                                               "(repeat; default 502, upper-tier LAs).")] = None,
+        ons_base: Annotated[Optional[str], typer.Option("--ons-base", help="Base URL of the ONS files.")] = None,
+        fingertips_base: Annotated[Optional[str], typer.Option("--fingertips-base", help="Fingertips API root.")] = None,
+        timeout: Annotated[float, typer.Option(help="Seconds before a request times out.")] = 30.0,
+        retries: Annotated[int, typer.Option(help="Retries of a failed request (exponential backoff).")] = 3,
+        backoff: Annotated[float, typer.Option(help="First wait between retries, seconds (doubles).")] = 0.5,
+        load: Annotated[bool, typer.Option("--load/--no-load", help="Load the cache into the store afterwards.")] = True,
+        store: StoreOpt = None,
+    ) -> None:
+        """Download ONS Explore Local Statistics files and Fingertips indicators, then load them."""
+        from ..sources import fetch as F
+        from ..sources._http import RetryPolicy
+
+        items = F.plan(datasets=[] if no_ons else dataset, indicators=indicator or (), area_types=area_type or (502,),
+                       ons_base=ons_base or F.ONS_BASE, fingertips_base=fingertips_base or F.FINGERTIPS_BASE)
+        with _bar() as bar:
+            task = bar.add_task("fetching", total=len(items))
+
+            def tick(item: F.FetchItem, status: str) -> None:
+                bar.update(task, advance=1, description=f"{status} {item.relpath}")
+
+            report = F.fetch(cache, items=items, mirror=mirror, timeout=timeout,
+                             retry=RetryPolicy(retries=retries, backoff=backoff), progress=tick)
+        console.print(report.summary())
+        if load:
+            _load_tree(store, cache)
+
     @data_app.command("status")
-    def status(store: StoreOpt = None, fmt: FormatOpt = Format.table) -> None:
-        """Sources in the store: files, rows, indicators, periods, last import."""
+    def status(
+        by: Annotated[StatusBy, typer.Option("--by", help="One row per data folder or per source (reader).")]
+        = StatusBy.folder,
+        store: StoreOpt = None,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        """What the store holds, per data folder (files, rows, periods, last import) or per source."""
         with open_for_read(store) as s:
-            df = s.status()
-        emit(df, fmt, title="Store status")
+            df = s.folder_status() if by == StatusBy.folder else s.status()
+        emit(df, fmt, title=f"Store status by {by.value}")
 
     app.add_typer(data_app, name="data")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import Format, FormatOpt, StoreOpt, emit, open_for_read
+from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read
 
 
 def register(app: typer.Typer) -> None:
@@ -48,12 +48,9 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOpt = Format.table,
     ) -> None:
         """One area's series of one indicator, with 95% confidence limits."""
-        with open_for_read(store) as s:
-            df = s.series(area, indicator, sex=sex, age=age)
-        if fmt == Format.table:
-            df = df[["area_name", "sex", "age", "category", "period_label", "value", "lci95", "uci95", "count",
-                     "denominator", "note"]].dropna(axis=1, how="all")
-        emit(df, fmt, title=f"{indicator} — {area}")
+        from ._fast import series_command
+
+        series_command(area=area, indicator=indicator, sex=sex, age=age, store=store, fmt=fmt, console=console)
 
     app.add_typer(areas_app, name="areas")
     app.add_typer(ind_app, name="indicators")

@@ -32,6 +32,8 @@ FOLDERS: dict[str, str] = {
     "oflog": "oflog",
     "eyfsp-gld": "eyfsp",
     "health-index": "health_index",
+    "fingertips-api": "fingertips_csv",   # written by 'data fetch'
+    "local": "local_csv",                 # a user's own long CSVs (docs/local-csv-format.md)
 }
 
 
@@ -63,6 +65,9 @@ def read_tree(root: Path, *, progress: bool = False) -> Iterator[Batch]:
 #: single-file readers for ``data load --file F --source NAME`` -> module with read_file(path)
 FILE_READERS: dict[str, str] = {
     "ons-els": "ons_els",
+    "comparator-csv": "comparator_csv",   # a user's own neighbour list (docs/comparator-csv-format.md)
+    "fingertips-csv": "fingertips_csv",
+    "local-csv": "local_csv",
 }
 
 

@@ -173,7 +173,7 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
     meta = _metadata(json_path)
 
     obs = pd.DataFrame({"area_code": df["areacd"].str.strip().to_numpy()})
-    ind_slug = df["indicator"].map(slug)
+    ind_slug = df["indicator"].map({t: slug(t) for t in df["indicator"].unique()})  # slug each name once
     obs["indicator_id"] = (SOURCE + ":" + ind_slug).to_numpy()
     obs["value"] = to_number(df["observation"], path=csv_path, field="observation", lines=lines)
     obs["lci95"] = to_number(df["lci_95"], path=csv_path, field="lci_95", lines=lines)
