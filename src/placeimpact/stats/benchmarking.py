@@ -1,0 +1,256 @@
+"""Benchmarking on the store: one area against England, its region or its neighbours; or everything at once.
+
+:func:`benchmark_area` gives the spine-chart table for one area (``placeimpact
+benchmark``); :func:`benchmark_all` labels every area x indicator x breakdown x period
+against England (or the region) in one vectorised pass. The statistics are the
+kernels of :mod:`.benchmark`; this module only fetches and aligns the rows (through
+:meth:`Store.frame`, never DuckDB directly).
+
+The comparator value is England's or the region's published value for the same
+indicator, breakdown and period; for ``vs="neighbours"`` it is the unweighted mean of
+the neighbour group's values (the group's counts are rarely all available, so this is
+the mean of areas, not the pooled value of the group - say so when reporting it).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import StoreError
+from ._common import check_choice
+from .benchmark import compare_with_benchmark, quantiles, quintile_label, rank_in_group
+from .fill import COMPUTABLE, fill_missing_cis
+
+__all__ = ["benchmark_area", "benchmark_all", "ENGLAND", "Versus"]
+
+ENGLAND = "E92000001"
+Versus = Literal["england", "region", "neighbours"]
+_SERIES = ["indicator_id", "sex", "age", "category"]
+
+_OBS_SQL = """
+SELECT o.indicator_id, o.area_code, o.sex, o.age, o.category, o.period_label, o.period_start, o.period_end,
+       o.value, o.lci95, o.uci95, o.lci998, o.uci998, o.ci_origin, o.count, o.denominator,
+       i.name AS indicator_name, i.unit, i.polarity, i.value_type, i.multiplier,
+       a.name AS area_name, a.area_type, a.region_code
+FROM observations o
+JOIN indicators i ON i.id = o.indicator_id
+LEFT JOIN areas a ON a.code = o.area_code
+WHERE o.value IS NOT NULL {where}
+"""
+
+
+def _label_columns(df: pd.DataFrame, comparator: pd.Series) -> pd.DataFrame:
+    pol = df["polarity"].fillna("no_judgement").where(
+        df["polarity"].isin(["high_is_good", "low_is_good", "no_judgement"]), "no_judgement").to_numpy()
+    df["label95"] = compare_with_benchmark(df["value"], df["lci95"], df["uci95"], comparator, polarity=pol)
+    df["label998"] = compare_with_benchmark(df["value"], df["lci998"], df["uci998"], comparator, polarity=pol)
+    return df
+
+
+_ALL_SQL = """
+WITH o AS (
+  SELECT o.indicator_id, o.area_code, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label,
+         o.value, o.lci95, o.uci95, o.lci998, o.uci998, o.count, o.denominator, o.ci_origin,
+         CASE WHEN i.polarity IN ('high_is_good', 'low_is_good') THEN i.polarity ELSE 'no_judgement' END AS polarity,
+         i.value_type, i.multiplier, a.area_type, a.region_code,
+         CASE WHEN a.area_type IN ('unitary', 'metropolitan_district', 'london_borough') THEN 'unitary_tier'
+              ELSE coalesce(a.area_type, 'other') END AS tier
+  FROM observations o JOIN indicators i ON i.id = o.indicator_id LEFT JOIN areas a ON a.code = o.area_code
+  WHERE o.value IS NOT NULL
+), c AS (
+  SELECT indicator_id, sex, age, category, period_label, area_code AS comparator_code,
+         any_value(value) AS comparator_value
+  FROM o WHERE {comparator_rows} GROUP BY ALL
+)
+SELECT o.* EXCLUDE (tier), c.comparator_code, c.comparator_value,
+       hash(o.indicator_id, o.sex, o.age, o.category, o.period_label, o.tier) AS tier_group
+FROM o LEFT JOIN c ON c.indicator_id = o.indicator_id AND c.sex = o.sex AND c.age = o.age
+     AND c.category = o.category AND c.period_label = o.period_label {region_join}
+WHERE o.area_code <> '{england}' AND coalesce(o.area_type, '') <> 'region' {region_filter}
+"""
+
+
+def _fill_998(df: pd.DataFrame) -> np.ndarray:
+    """Fill missing limits in place where count and denominator allow (rules of :mod:`.fill`).
+
+    Returns a mask of the rows whose 99.8% limits were computed here (their 95% limits were
+    either computed too, with ``ci_origin`` set to ``computed``, or reproduced as published).
+    """
+    computed = np.zeros(len(df), dtype=bool)
+    need = df["lci998"].isna() & df["count"].notna() & df["denominator"].notna() & df["value_type"].isin(COMPUTABLE)
+    if not need.any():
+        return computed
+    cols = ["value", "count", "denominator", "lci95", "uci95", "lci998", "uci998", "ci_origin"]
+    sub = df.loc[need, ["value_type", "multiplier"] + cols]
+    for (vt, mult), part in sub.groupby(["value_type", "multiplier"], sort=False):
+        filled = fill_missing_cis(part[cols], vt, float(mult))
+        got = filled["lci998"].notna().to_numpy()
+        idx = part.index[got]
+        for col in ("lci95", "uci95", "lci998", "uci998", "ci_origin"):
+            df.loc[idx, col] = filled[col].to_numpy()[got]
+        computed[df.index.get_indexer(idx)] = True
+    return computed
+
+
+def benchmark_all(store, *, vs: Literal["england", "region"] = "england") -> pd.DataFrame:
+    """Label every local area x indicator x breakdown x period against England (or its region).
+
+    Parameters
+    ----------
+    store : Store
+    vs : {"england", "region"}
+
+    Returns
+    -------
+    DataFrame
+        One row per observation with a value of an area other than England and the regions:
+        the observation's keys, value and limits, ``comparator_code``, ``comparator_value``,
+        ``label95``, ``label998`` (better/similar/worse, or higher/similar/lower, or not
+        compared), ``ci998_computed`` (99.8% limits computed here from count and denominator),
+        ``quintile`` (1 = lowest values, among areas of the same tier), ``quintile_label`` and
+        ``rank`` / ``n_ranked`` within that tier group.
+    """
+    check_choice("vs", vs, ("england", "region"))
+    if vs == "england":
+        sql = _ALL_SQL.format(comparator_rows=f"area_code = '{ENGLAND}'", region_join="", england=ENGLAND,
+                              region_filter="")
+    else:
+        sql = _ALL_SQL.format(comparator_rows="area_type = 'region'",
+                              region_join="AND c.comparator_code = o.region_code", england=ENGLAND,
+                              region_filter="AND o.region_code IS NOT NULL")
+    out = store.frame(sql)
+    if out.empty:
+        raise StoreError("the store holds no observations to benchmark; run 'placeimpact data load' first")
+    out["ci998_computed"] = _fill_998(out)
+    pol = out["polarity"].to_numpy(dtype=object)
+    comparator = out["comparator_value"].to_numpy(dtype=float)
+    value, lo95, hi95 = (out[c].to_numpy(dtype=float) for c in ("value", "lci95", "uci95"))
+    out["label95"] = compare_with_benchmark(value, lo95, hi95, comparator, polarity=pol)
+    out["label998"] = compare_with_benchmark(value, out["lci998"].to_numpy(dtype=float),
+                                             out["uci998"].to_numpy(dtype=float), comparator, polarity=pol)
+    group = out["tier_group"].to_numpy()
+    out["quintile"] = quantiles(value, group, n_quantiles=5)
+    out["quintile_label"] = quintile_label(out["quintile"].to_numpy(), pol)
+    out["rank"], out["n_ranked"] = rank_in_group(value, group, polarity=pol)
+    return out.drop(columns=["tier_group"])
+
+
+def _tier(area_type: object) -> str:
+    """Fingertips compares single-tier councils together: unitary, metropolitan and London boroughs."""
+    if area_type in ("unitary", "metropolitan_district", "london_borough"):
+        return "unitary_tier"
+    return str(area_type) if isinstance(area_type, str) and area_type else "other"
+
+
+def _latest(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of each series' latest period (by period end, then start)."""
+    df = df.sort_values(_SERIES + ["period_end", "period_start"])
+    last = df.groupby(_SERIES, dropna=False)[["period_label"]].transform("last")["period_label"]
+    return df[df["period_label"] == last]
+
+
+def benchmark_area(
+    store,
+    area: str,
+    *,
+    vs: Versus = "england",
+    period: str = "latest",
+    group_id: str = "oflog-nn",
+) -> pd.DataFrame:
+    """The spine-chart table for one area: each indicator's value with CI against a comparator.
+
+    Parameters
+    ----------
+    store : Store
+    area : str
+        Area code or exact name.
+    vs : {"england", "region", "neighbours"}
+        Comparator: England's value, the region's value, or the mean of the neighbour group.
+    period : str
+        ``"latest"`` (each indicator's latest period with a value for the area) or a period label.
+    group_id : str
+        Comparator group for ``vs="neighbours"`` and for the rank (default ``oflog-nn``).
+
+    Returns
+    -------
+    DataFrame
+        ``area_code, area_name, indicator_id, indicator_name, sex, age, category, period_label, value,
+        lci95, uci95, lci998, uci998, ci_origin, ci998_computed, unit, polarity, comparator,
+        comparator_value, label95, label998, rank, n_ranked, quintile, quintile_label``; rank is within
+        the comparator group (the area and its neighbours; NaN where the group is unknown), quintile
+        among areas of the same tier in England (unitary, metropolitan and London boroughs together).
+    """
+    check_choice("vs", vs, ("england", "region", "neighbours"))
+    code = store.resolve_area(area)
+    info = store.area(code)
+    members = store.groups(focal=code, group_id=group_id)
+    member_codes = [m for m in members["member_area"].tolist() if m != code] if len(members) else []
+    if vs == "neighbours" and not member_codes:
+        raise StoreError(f"no comparator group {group_id!r} for {info.get('name') or code} ({code}); "
+                         "load the neighbour lists or choose another --group")
+    if vs == "region" and not info.get("region_code"):
+        raise StoreError(f"no region recorded for {info.get('name') or code} ({code}); load the lookups folder "
+                         "or compare with England")
+    own = store.frame(_OBS_SQL.format(where="AND o.area_code = ?"), [code])
+    if own.empty:
+        raise StoreError(f"no observations for {info.get('name') or code} ({code})")
+    own["category"] = own["category"].fillna("")
+    own = _latest(own) if period == "latest" else own[own["period_label"] == period]
+    if own.empty:
+        raise StoreError(f"no observations for {code} in period {period!r}; use --period latest or a label "
+                         "listed by 'placeimpact series'")
+    own = own.reset_index(drop=True)
+    own["ci998_computed"] = _fill_998(own)
+    key = _SERIES + ["period_label"]
+    wanted = own[key].drop_duplicates()
+    peers = store.frame(
+        "SELECT p.* FROM (" + _OBS_SQL.format(where="") + ") p JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, "
+        "unnest(?) AS k_age, unnest(?) AS k_cat, unnest(?) AS k_per) k ON p.indicator_id = k.k_ind "
+        "AND p.sex = k.k_sex AND p.age = k.k_age AND coalesce(p.category, '') = k.k_cat AND p.period_label = k.k_per",
+        [wanted[c].astype(str).tolist() for c in key])
+    peers["category"] = peers["category"].fillna("")
+    if vs == "england":
+        comp = peers[peers["area_code"] == ENGLAND].groupby(key)["value"].first()
+        comparator = "England"
+    elif vs == "region":
+        region = str(info["region_code"])
+        comp = peers[peers["area_code"] == region].groupby(key)["value"].first()
+        try:
+            comparator = f"{store.area(region).get('name') or region} ({region})"
+        except StoreError:
+            comparator = region
+    else:
+        comp = peers[peers["area_code"].isin(member_codes)].groupby(key)["value"].mean()
+        comparator = f"mean of {group_id}"
+    out = own.merge(comp.rename("comparator_value").reset_index(), on=key, how="left")
+    out["comparator"] = comparator
+    out = _label_columns(out, out["comparator_value"])
+    pol = out["polarity"].where(out["polarity"].isin(["high_is_good", "low_is_good"]), "no_judgement")
+    # rank within the comparator group (area + neighbours)
+    if member_codes:
+        grp = peers[peers["area_code"].isin(member_codes + [code])].copy()
+        gp = grp["polarity"].where(grp["polarity"].isin(["high_is_good", "low_is_good"]), "no_judgement")
+        grp["rank"], grp["n_ranked"] = rank_in_group(grp["value"], grp.groupby(key).ngroup().to_numpy(),
+                                                     polarity=gp.to_numpy())
+        mine = grp.loc[grp["area_code"] == code, key + ["rank", "n_ranked"]].drop_duplicates(key)
+        out = out.merge(mine, on=key, how="left")
+    else:
+        out["rank"], out["n_ranked"] = np.nan, np.nan
+    # quintile among areas of the same tier
+    tier = _tier(info.get("area_type"))
+    same = peers[peers["area_type"].map(_tier) == tier].copy() if tier != "other" else peers.iloc[:0]
+    if len(same):
+        same["quintile"] = quantiles(same["value"], same.groupby(key).ngroup().to_numpy(), n_quantiles=5)
+        mine = same.loc[same["area_code"] == code, key + ["quintile"]].drop_duplicates(key)
+        out = out.merge(mine, on=key, how="left")
+    else:
+        out["quintile"] = np.nan
+    out["quintile_label"] = quintile_label(out["quintile"], pol.to_numpy())
+    out["area_name"] = info.get("name") or code
+    cols = ["area_code", "area_name", "indicator_id", "indicator_name", "sex", "age", "category", "period_label",
+            "value", "lci95", "uci95", "lci998", "uci998", "ci_origin", "ci998_computed", "unit", "polarity",
+            "comparator", "comparator_value", "label95", "label998", "rank", "n_ranked", "quintile", "quintile_label"]
+    return out[cols].sort_values(["indicator_id", "sex", "age", "category"]).reset_index(drop=True)
