@@ -1,0 +1,176 @@
+"""Small helpers shared by the change, trend, ITS and DiD methods.
+
+Wording (polarity, units), evidence grading, the "insufficient" result, t intervals,
+and the placebo-t test that compares one treated area with a handful of comparators.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy import special
+
+from ..errors import MethodError
+from ..panel import Panel
+from .result import Evidence, MethodResult
+
+__all__ = [
+    "check_choice", "good_sign", "better_phrase", "fmt", "unit_of", "what_of", "period_name", "grade",
+    "carried_warnings",
+    "insufficient", "t_interval", "placebo_t", "rank_p_value", "ATTRIBUTION",
+]
+
+#: closing clause for summaries of a single area's change
+ATTRIBUTION = "this is an association, not proof that the reform caused it"
+
+_BOUNDARY_WORDS = ("abolished", "was created", "boundary", "predecessor", "reorganis")
+_LEVELS: tuple[Evidence, ...] = ("strong", "moderate", "weak", "none")
+
+
+def check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
+    """Raise :class:`MethodError` unless ``value`` is one of ``allowed`` (Literal options)."""
+    if value not in allowed:
+        raise MethodError(f"option {name}={value!r} is not valid; expected one of {', '.join(map(repr, allowed))}")
+
+
+def good_sign(polarity: str) -> int:
+    """+1 if higher is better, -1 if lower is better, 0 if no judgement."""
+    return {"high_is_good": 1, "low_is_good": -1}.get(polarity, 0)
+
+
+def better_phrase(polarity: str) -> str:
+    return {"high_is_good": "higher is better", "low_is_good": "lower is better"}.get(
+        polarity, "no direction is judged better")
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    """A number to ``digits`` significant figures (no exponent for everyday sizes)."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if x == 0:
+        return "0"
+    mag = int(math.floor(math.log10(abs(x))))
+    dec = max(0, digits - 1 - mag)
+    return f"{x:,.{dec}f}"
+
+
+def what_of(panel: Panel) -> str:
+    """The indicator's name for use mid-sentence (first letter lowered unless an acronym)."""
+    n = panel.indicator_name or panel.indicator_id
+    return n[:1].lower() + n[1:] if n[1:2].islower() else n
+
+
+def period_name(panel: Panel, j: int) -> str:
+    """A short human name for period ``j``: 2008-10 (three calendar years), 2011, 2011/12 (April start)."""
+    start, end = panel.period_start[j], panel.period_end[j]
+    years = ((end - start).astype(int) + 1) / 365.25
+    n = int(round(years))
+    if n < 1 or abs(years - n) > 0.1:
+        return panel.period_labels[j]
+    y0 = int(start.astype("datetime64[Y]").astype(int) + 1970)
+    month = int(start.astype("datetime64[M]").astype(int) % 12) + 1
+    day_one = start == start.astype("datetime64[M]").astype("datetime64[D]")
+    if not day_one:
+        return panel.period_labels[j]
+    if month == 1:
+        return str(y0) if n == 1 else f"{y0}-{(y0 + n - 1) % 100:02d}"
+    if n == 1:
+        return f"{y0}/{(y0 + 1) % 100:02d}"
+    return panel.period_labels[j]
+
+
+def unit_of(panel: Panel) -> str:
+    u = (panel.unit or "").strip()
+    if u in ("", "number"):
+        return ""
+    if u == "%":
+        return " percentage points"
+    return f" {u}"
+
+
+def carried_warnings(panel: Panel) -> tuple[list[str], int]:
+    """The panel's warnings and how many evidence levels they cost (boundary changes cost one)."""
+    w = list(panel.warnings)
+    boundary = any(any(b in x.lower() for b in _BOUNDARY_WORDS) for x in w)
+    return w, int(boundary)
+
+
+def grade(p: float, downgrades: int = 0) -> Evidence:
+    """Evidence from a two-sided p-value, lowered one level per serious caveat.
+
+    p < 0.01 strong, < 0.05 moderate, < 0.10 weak, else none; caveats never raise it and
+    never lower "none".
+    """
+    if not math.isfinite(p):
+        return "insufficient"
+    base = 0 if p < 0.01 else 1 if p < 0.05 else 2 if p < 0.10 else 3
+    if base == 3:
+        return "none"
+    return _LEVELS[min(2, base + downgrades)] if downgrades else _LEVELS[base]
+
+
+def insufficient(method: str, panel: Panel, estimand: str, reason: str,
+                 warnings: Iterable[str] = (), diagnostics: dict | None = None) -> MethodResult:
+    """A result that says why the method could not be run on this panel."""
+    w = list(panel.warnings) + [x for x in warnings if x not in panel.warnings]
+    return MethodResult(
+        method=method, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand,
+        estimate=math.nan, direction="not_assessed", label="not assessed", evidence="insufficient",
+        summary=f"Not assessed for {panel.focal_name}: {reason}.", warnings=tuple(w),
+        diagnostics=diagnostics or {},
+    )
+
+
+def t_interval(estimate: float, se: float, df: float, *, level: float = 0.95) -> tuple[float, float, float]:
+    """(ci_low, ci_high, two-sided p) of a t statistic with ``df`` degrees of freedom."""
+    if not (math.isfinite(se) and se > 0 and df > 0):
+        return math.nan, math.nan, math.nan
+    q = float(special.stdtrit(df, 0.5 + level / 2))
+    p = float(2 * special.stdtr(df, -abs(estimate / se)))
+    return float(estimate - q * se), float(estimate + q * se), p
+
+
+def placebo_t(focal: float, comparators: np.ndarray) -> dict[str, float]:
+    """Compare one area's statistic with the same statistic in its comparators.
+
+    Under the null the focal statistic is one more draw from the comparators'
+    distribution, so ``(focal - mean) / (sd * sqrt(1 + 1/m))`` follows Student's t with
+    ``m - 1`` degrees of freedom (the prediction-interval test; exact under normality and
+    a common variance; Bertrand, Duflo and Mullainathan 2004 collapse the panel this way).
+
+    Parameters
+    ----------
+    focal : float
+    comparators : ndarray, shape (m,)
+
+    Returns
+    -------
+    dict with estimate (focal minus comparator mean), se, df, ci_low, ci_high, p_value.
+    """
+    c = np.asarray(comparators, dtype=float)
+    c = c[np.isfinite(c)]
+    m = c.size
+    est = float(focal - c.mean()) if m else math.nan
+    if m < 2:
+        return {"estimate": est, "se": math.nan, "df": 0, "ci_low": math.nan, "ci_high": math.nan,
+                "p_value": math.nan}
+    se = float(c.std(ddof=1) * math.sqrt(1 + 1 / m))
+    lo, hi, p = t_interval(est, se, m - 1)
+    return {"estimate": est, "se": se, "df": m - 1, "ci_low": lo, "ci_high": hi, "p_value": p}
+
+
+def rank_p_value(focal: float, comparators: np.ndarray) -> tuple[float, float]:
+    """Two-sided randomisation p-value of ``focal`` among ``comparators`` (centred on their mean).
+
+    Returns (p, smallest attainable p). With ``m`` comparators p is a multiple of 1/(m+1):
+    fewer than 39 comparators can never give p <= 0.05.
+    """
+    c = np.asarray(comparators, dtype=float)
+    c = c[np.isfinite(c)]
+    if c.size == 0:
+        return math.nan, math.nan
+    centre = np.mean(np.append(c, focal))
+    at_least = 1 + int(np.sum(np.abs(c - centre) >= abs(focal - centre) - 1e-12))
+    return at_least / (c.size + 1), 1 / (c.size + 1)

@@ -1,0 +1,246 @@
+"""Interrupted time series: segmented regression with a level and a slope change at the reform.
+
+Model for the focal series (or, with ``control="england"``, its gap from England)::
+
+    y_j = b0 + b1 (t_j - t0) + b2 post_j + b3 (t_j - t0) post_j + e_j
+
+with ``t0`` the reform start, ``post_j`` 1 for periods that began on or after it;
+transition periods (rolling periods straddling the start) are left out. ``b2`` is the
+level change at the start, ``b3`` the slope change per year, and the default estimand is
+the average post-reform effect, ``b2 + b3 * mean(t_post - t0)``: how far the post-reform
+values sat from the pre-reform trend projected forward.
+
+Errors are serially correlated and, for rolling periods, overlapping: they are modelled
+as annual AR(1) noise averaged over the years each period covers, with the AR coefficient
+estimated by REML pooled over the focal area and its comparators (:mod:`._gls`), and
+inference uses t on ``n - 4`` degrees of freedom. An OLS fit with Newey-West (HAC)
+standard errors (statsmodels) is reported in the diagnostics for comparison only: at these
+series lengths it is over-confident (see ``bench/bench_simulation.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import statsmodels.api as sm
+
+from ..panel import Panel
+from ._common import (
+    ATTRIBUTION, better_phrase, what_of, carried_warnings, check_choice, fmt, good_sign, grade, insufficient,
+    t_interval, unit_of,
+)
+from ._gls import averaging_matrix, gls_fit, reml_rho
+from .result import MethodResult, direction_from
+
+__all__ = ["interrupted_time_series", "segmented_design", "classify"]
+
+Effect = Literal["average", "level", "slope"]
+Control = Literal["none", "england"]
+_METHOD = "its"
+
+
+def segmented_design(t: np.ndarray, post: np.ndarray, t0: float) -> np.ndarray:
+    """Design matrix (n, 4): intercept, time since ``t0``, post step, time since ``t0`` after it.
+
+    Parameters
+    ----------
+    t : ndarray, shape (n,)   decimal years
+    post : ndarray of bool, shape (n,)
+    t0 : float                the reform start in decimal years
+    """
+    tt = np.asarray(t, dtype=float) - t0
+    p = np.asarray(post, dtype=float)
+    return np.column_stack([np.ones_like(tt), tt, p, tt * p])
+
+
+def classify(direction: str, pre_slope: float, post_slope: float, polarity: str) -> str:
+    """Name the pattern: trend reversal, acceleration, slowed deterioration, deterioration, ..."""
+    s = good_sign(polarity)
+    if direction == "no_clear_change" or direction == "not_assessed":
+        return "no detectable change"
+    if s == 0:
+        return "rise relative to trend" if direction == "higher" else "fall relative to trend"
+    if direction == "worse":
+        return "deterioration"
+    if s * pre_slope < 0:  # was getting worse before the reform
+        return "trend reversal" if s * post_slope > 0 else "slowed deterioration"
+    return "acceleration"
+
+
+def _hac_p(y: np.ndarray, X: np.ndarray, c: np.ndarray, overlap: bool) -> tuple[float, float]:
+    """(se, p) of c'b from statsmodels OLS with Newey-West errors (diagnostic only)."""
+    n = len(y)
+    lags = int(math.floor(4 * (n / 100) ** (2 / 9)))
+    lags = max(lags, 2 if overlap else 1)
+    res = sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
+    se = float(math.sqrt(c @ res.cov_params() @ c))
+    return se, t_interval(float(c @ res.params), se, res.df_resid)[2]
+
+
+def _fit(panel: Panel, y_all: np.ndarray, comp_all: np.ndarray, use: np.ndarray, effect: str,
+         hac: bool = True) -> dict:
+    t0 = panel.reform_t
+    post = panel.post[use]
+    X = segmented_design(panel.t[use], post, t0)
+    A = averaging_matrix(panel.period_start[use], panel.period_end[use])
+    y = y_all[use]
+    Yc = comp_all[:, use]
+    Yc = Yc[np.isfinite(Yc).all(axis=1)]
+    pooled = np.vstack([y[None, :], Yc])
+    rho, _ = reml_rho(pooled, X, A)
+    fit = gls_fit(y, X, A, rho)
+    tt_post = (panel.t[use] - t0)[post]
+    c = {"average": np.array([0, 0, 1, tt_post.mean()]), "level": np.array([0, 0, 1, 0.0]),
+         "slope": np.array([0, 0, 0, 1.0])}[effect]
+    est = float(c @ fit.params)
+    se = float(math.sqrt(c @ fit.cov @ c))
+    lo, hi, p = t_interval(est, se, fit.df)
+    lo, hi = float(lo), float(hi)
+    hac_se, hac_p = _hac_p(y, X, c, panel.overlapping) if hac else (math.nan, math.nan)
+    b = fit.params
+    curv_p = math.nan
+    pre = ~post
+    if pre.sum() >= 5:  # is the pre-reform trend curved? quadratic term, same error model
+        tp = panel.t[use][pre] - t0
+        Xq = np.column_stack([np.ones_like(tp), tp, tp ** 2])
+        fq = gls_fit(y[pre], Xq, averaging_matrix(panel.period_start[use][pre], panel.period_end[use][pre]), rho)
+        curv_p = t_interval(float(fq.params[2]), float(fq.bse[2]), fq.df)[2]
+    return {"fit": fit, "curvature_p": curv_p, "est": est, "se": se, "lo": lo, "hi": hi, "p": p, "rho": rho,
+            "n_pooled": len(Yc), "pre_slope": float(b[1]), "post_slope": float(b[1] + b[3]),
+            "level_change": float(b[2]),
+            "slope_change": float(b[3]), "hac_se": hac_se, "hac_p": hac_p, "X": X}
+
+
+def interrupted_time_series(
+    panel: Panel,
+    *,
+    effect: Effect = "average",
+    control: Control = "none",
+    min_pre: int = 3,
+) -> MethodResult:
+    """Segmented regression of the focal series at the reform start.
+
+    Parameters
+    ----------
+    panel : Panel
+    effect : {"average", "level", "slope"}
+        The estimand: the average post-reform departure from the projected pre-reform
+        trend (default), the level change at the start, or the slope change per year.
+    control : {"none", "england"}
+        Model the area's own series (default; the England-controlled fit, which removes
+        national shocks, is reported in the diagnostics) or its gap from England.
+    min_pre : int
+        Fewest pre-reform points to fit a trend (default 3).
+
+    Returns
+    -------
+    MethodResult
+        ``label`` is trend reversal / acceleration / slowed deterioration / deterioration /
+        no detectable change (polarity-aware); ``series`` holds ``t``, ``observed``, ``fitted``
+        and ``counterfactual`` aligned with ``panel.period_labels`` (NaN where unused).
+    """
+    check_choice("effect", effect, ("average", "level", "slope"))
+    check_choice("control", control, ("none", "england"))
+    unit = unit_of(panel)
+    estimand = {"average": f"average post-reform departure from the pre-reform trend{unit and ','}{unit}",
+                "level": f"level change at the reform start{unit and ','}{unit}",
+                "slope": f"change in yearly slope{unit and ','}{unit} per year"}[effect]
+    if control == "england":
+        estimand += " (gap from England)"
+    warns, down = carried_warnings(panel)
+    eng = panel.england_values
+    have_eng = bool(np.isfinite(eng[panel.pre | panel.post]).sum() >= 5)
+    if control == "england" and not have_eng:
+        return insufficient(_METHOD, panel, estimand, "England's series is missing, so the England-controlled "
+                            "fit cannot be made; use control='none'", warns)
+    y_own = panel.focal_values
+    y = y_own - eng if control == "england" else y_own
+    comp = panel.comparator_values - eng if control == "england" else panel.comparator_values
+    use = (panel.pre | panel.post) & np.isfinite(y)
+    n_pre, n_post = int((use & panel.pre).sum()), int((use & panel.post).sum())
+    if n_pre < max(3, min_pre):
+        return insufficient(_METHOD, panel, estimand, f"only {n_pre} pre-reform point(s) (need {max(3, min_pre)}); "
+                            "load a longer series or choose a later reform start", warns)
+    if n_post < 2:
+        return insufficient(_METHOD, panel, estimand, f"only {n_post} post-reform point(s) (need 2)", warns)
+    r = _fit(panel, y, comp, use, effect)
+    if r["n_pooled"] == 0:
+        warns.append("no comparator series to pool: the autocorrelation is estimated from this one short series, "
+                     "so the interval is approximate")
+        down += 1
+    if n_pre < 6:
+        warns.append(f"only {n_pre} pre-reform points: the projected trend is poorly determined")
+        down += 1
+    if r["curvature_p"] < 0.05:
+        warns.append("the pre-reform series is curved (quadratic term p = "
+                     f"{r['curvature_p']:.2g}): a straight-line projection of it can mislead")
+        down += 1
+    if r["rho"] >= 0.9:
+        warns.append("residuals are very strongly autocorrelated: a straight-line trend may not describe this series")
+        down += 1
+    diag = {"n_pre": n_pre, "n_post": n_post, "rho_annual": r["rho"], "sigma_annual": math.sqrt(r["fit"].sigma2),
+            "df": r["fit"].df, "se": r["se"], "level_change": r["level_change"], "slope_change": r["slope_change"],
+            "pre_slope": r["pre_slope"], "post_slope": r["post_slope"], "n_series_pooled": r["n_pooled"] + 1,
+            "hac_se": r["hac_se"], "hac_p_value": r["hac_p"], "control": control,
+            "pre_curvature_p_value": r["curvature_p"],
+            "error_model": "annual AR(1) averaged over each period's years" if panel.overlapping else "AR(1)"}
+    direction = direction_from(r["est"], r["lo"], r["hi"], panel.polarity)
+    if control == "none" and have_eng:
+        use_c = use & np.isfinite(eng)
+        if int((use_c & panel.pre).sum()) >= 3 and int((use_c & panel.post).sum()) >= 2:
+            rc = _fit(panel, y_own - eng, panel.comparator_values - eng, use_c, effect, hac=False)
+            diag.update(controlled_estimate=rc["est"], controlled_ci_low=rc["lo"], controlled_ci_high=rc["hi"],
+                        controlled_p_value=rc["p"])
+            dc = direction_from(rc["est"], rc["lo"], rc["hi"], panel.polarity)
+            if {dc, direction} in ({"better", "worse"}, {"higher", "lower"}):
+                warns.append("the England-controlled fit points the other way: national trends explain the break")
+                down += 2
+            elif direction not in ("no_clear_change", "not_assessed") and dc == "no_clear_change":
+                warns.append("against England's trend the change is not distinguishable: national trends may "
+                             "explain it")
+                down += 2
+            elif direction not in ("no_clear_change", "not_assessed") and abs(rc["est"]) < 0.5 * abs(r["est"]):
+                share = 1 - abs(rc["est"]) / abs(r["est"])
+                warns.append(f"about {share:.0%} of the departure from trend is shared with England")
+                down += 1
+    label = classify(direction, r["pre_slope"], r["post_slope"], panel.polarity)
+    fit = r["fit"]
+    b = fit.params
+    nan = np.full(panel.n_periods, np.nan)
+    fitted, counter, observed = nan.copy(), nan.copy(), nan.copy()
+    fitted[use] = fit.fitted
+    counter[use] = r["X"][:, :2] @ b[:2]
+    observed[use] = y[use]
+    series = {"period_labels": np.array(panel.period_labels), "t": panel.t.copy(), "observed": observed,
+              "fitted": fitted, "counterfactual": counter}
+    return MethodResult(
+        method=_METHOD, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand,
+        estimate=r["est"], ci_low=r["lo"], ci_high=r["hi"], p_value=r["p"], direction=direction, label=label,
+        evidence=grade(r["p"], down), summary=_summary(panel, r, effect, label, control),
+        warnings=tuple(warns), diagnostics=diag, series=series,
+    )
+
+
+def _summary(panel: Panel, r: dict, effect: str, label: str, control: str) -> str:
+    name = panel.focal_name
+    what = what_of(panel)
+    unit = unit_of(panel)
+    est = r["est"]
+    word = "higher" if est > 0 else "lower"
+    ci = f"95% CI {fmt(r['lo'])} to {fmt(r['hi'])}; {better_phrase(panel.polarity)}"
+    subject, rel = f"{name}'s {what}", "its pre-reform trend"
+    if control == "england":
+        subject = f"the gap between {name} and England in {what.split(' (')[0]}"
+        rel = "the pre-reform trend in that gap"
+    if effect == "slope":
+        core = (f"After the reform {subject} changed by {fmt(est)}{unit} a year relative to {rel}"
+                f" ({ci})")
+    elif effect == "level":
+        core = (f"At the reform start {subject} stepped {fmt(abs(est))}{unit} {word} than {rel} "
+                f"projected ({ci})")
+    else:
+        core = (f"After the reform {subject} was on average {fmt(abs(est))}{unit} {word} than {rel} "
+                f"projected ({ci})")
+    return f"{core}: {label}; {ATTRIBUTION}."

@@ -1,0 +1,242 @@
+"""Synthetic control diagnostics (in-space placebo, in-time placebo, leave-one-out) and input validation.
+
+Each diagnostic is checked against an independent route to the same number: refitting
+from scratch with a different focal area, donor list or truncated panel. All panels
+here are simulated (seeded): a one-factor model with unit noise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from placeimpact.errors import MethodError
+from placeimpact.methods.leave_one_out import leave_one_out
+from placeimpact.methods.placebo_space import permutation_p, placebo_in_space
+from placeimpact.methods.placebo_time import placebo_in_time
+from placeimpact.methods.synth import synthetic_control
+from placeimpact.methods.synth_fit import prepare
+from placeimpact.panel import panel_from_arrays
+
+QUICK = dict(in_time_placebo=False, leave_one_out=False)
+
+
+def sim(rng, *, n=20, t_pre=12, t_post=6, effect=0.0, ci=False, period_years=1.0, start=2000.5):
+    """(n areas, row 0 focal) x (t_pre + t_post periods), one factor, noise SD 1; simulated data."""
+    T = t_pre + t_post
+    f = np.cumsum(rng.normal(0, 1, T))
+    y = rng.normal(20, 2, n)[:, None] + rng.uniform(0.5, 1.5, n)[:, None] * f + rng.normal(0, 1, (n, T))
+    y[0, t_pre:] += effect
+    kw = dict(lci=y - 1.96, uci=y + 1.96) if ci else {}
+    t = start + np.arange(T)
+    reform = t[t_pre] - period_years / 2
+    return panel_from_arrays(y, t, reform_t=reform, period_years=period_years, **kw)
+
+
+def refit(panel, *, focal_row=0, exclude=(), **kw):
+    """Independent route: rebuild the panel with ``focal_row`` first and run the design from scratch."""
+    p = panel.with_focal(focal_row) if focal_row else panel
+    donors = [c for c in p.area_codes[1:] if c not in exclude]
+    return synthetic_control(p, donors=donors, placebo=False, **QUICK, **kw)
+
+
+# -- in-space placebo ------------------------------------------------------------------------
+def test_placebo_gaps_equal_refits_without_the_focal_area(rng):
+    panel = sim(rng, effect=3.0)
+    ps = placebo_in_space(prepare(panel))
+    for j in range(1, panel.n_areas):
+        r = refit(panel, focal_row=j, exclude=(panel.area_codes[0],))
+        assert_allclose(ps.gaps[j], r.series["gap"], atol=1e-8)
+    assert_allclose(ps.gaps[0], refit(panel).series["gap"], atol=1e-8)
+
+
+def test_p_value_is_rank_over_n_plus_one(rng):
+    panel = sim(rng, effect=25.0)              # far beyond every placebo
+    ps = placebo_in_space(prepare(panel))
+    assert ps.rank == 1 and ps.n_placebos == 19
+    assert_allclose([ps.p_value, ps.p_value_mean_gap, ps.min_p], [1 / 20, 1 / 20, 1 / 20])
+    stat = np.array([3.0, 1.0, 3.0, 5.0, 2.0])  # ties count against the focal unit
+    assert_allclose(permutation_p(stat), 3 / 5)
+    assert_allclose(permutation_p(stat, np.array([True, True, False, False, True])), 1 / 3)
+
+
+def test_adh_exclusions_and_noise_floor(rng):
+    panel = sim(rng, ci=True)
+    y = panel.values.copy()
+    y[5:9] += rng.normal(0, 15, (4, y.shape[1]))  # four areas nobody can fit
+    panel = dataclasses.replace(panel, values=y)
+    data = prepare(panel)
+    ps = placebo_in_space(data)
+    floor = np.nanmean(data.se[:, data.fit], axis=1)
+    assert_allclose(ps.scale, np.maximum(ps.pre_rmspe, floor))
+    assert ps.noise_floored == int(np.sum(floor > ps.pre_rmspe))
+    assert ps.n_5x == int(np.sum(ps.scale[1:] ** 2 <= 5 * ps.scale[0] ** 2)) < ps.n_placebos
+    keep = ps.scale ** 2 <= 5 * ps.scale[0] ** 2
+    assert_allclose(ps.p_value_5x, (1 + np.sum(ps.ratio[1:][keep[1:]] >= ps.ratio[0])) / (1 + keep[1:].sum()))
+    raw = placebo_in_space(data, noise_floor=False)
+    assert_allclose(raw.scale, raw.pre_rmspe)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_interval_inverts_the_placebo_test(seed):
+    """Shifting the focal post values by tau just outside / inside the interval flips the test at 5%."""
+    panel = sim(np.random.default_rng(seed), n=40, effect=2.0)
+    r = synthetic_control(panel, **QUICK)
+    post = panel.post
+    for tau, rejected in ((r.ci_high + 1e-6, True), (r.ci_high - 1e-6, False),
+                          (r.ci_low - 1e-6, True), (r.ci_low + 1e-6, False)):
+        y = panel.values.copy()
+        y[0, post] -= tau
+        p = synthetic_control(dataclasses.replace(panel, values=y), **QUICK).p_value
+        assert (p <= 0.05) is rejected, (tau, p)
+
+
+def test_few_donors_give_an_unbounded_interval(rng):
+    r = synthetic_control(sim(rng, n=16, effect=30.0), **QUICK)
+    assert math.isinf(r.ci_low) and math.isinf(r.ci_high)
+    assert r.direction == "not_assessed"
+    assert_allclose(r.p_value, 1 / 16)
+    assert any(w.startswith("only 15 donor areas") for w in r.warnings)
+
+
+# -- in-time placebo -------------------------------------------------------------------------
+def test_in_time_placebo_equals_a_truncated_panel(rng):
+    panel = sim(rng, effect=4.0)
+    pt = placebo_in_time(prepare(panel), k=4)
+    fake = panel_from_arrays(panel.values[:, :12], panel.t[:12], reform_t=panel.t[8] - 0.5)  # pre-periods only
+    r = synthetic_control(fake, **QUICK)
+    assert pt.fit.sum() == 8 and pt.post.sum() == 4
+    assert_allclose(pt.estimate, r.estimate, atol=1e-8)
+    assert_allclose(pt.p_value, r.p_value)
+    assert_allclose([pt.ci_low, pt.ci_high], [r.ci_low, r.ci_high], atol=1e-8)
+
+
+def test_in_time_placebo_with_rolling_periods(rng):
+    """Three-year rolling periods starting 2001..2022, reform 2011-04-01 (the CVD layout):
+    8 pre-periods; k=2 puts the fake start at 2007-01-01, fits 2001-03..2004-06, tests 2007-09, 2008-10."""
+    panel = sim(rng, t_pre=11, t_post=11, period_years=3.0, start=2002.5)
+    panel = dataclasses.replace(panel, reform_start=datetime.date(2011, 4, 1))
+    assert panel.pre.sum() == 8 and panel.transition.sum() == 3
+    pt = placebo_in_time(prepare(panel), k=2)
+    assert str(pt.fake_start) == "2007-01-01"
+    assert np.flatnonzero(pt.fit).tolist() == [0, 1, 2, 3]
+    assert np.flatnonzero(pt.post).tolist() == [6, 7]
+    with pytest.raises(MethodError, match="leaves 1 pre-periods"):
+        placebo_in_time(prepare(panel), k=5)
+    r = synthetic_control(panel, placebo_k=7)
+    assert any(w.startswith("in-time placebo not run") for w in r.warnings)
+
+
+# -- leave-one-out ---------------------------------------------------------------------------
+def test_leave_one_out_equals_refits_without_each_donor(rng):
+    panel = sim(rng, effect=2.0)
+    data = prepare(panel)
+    w = refit(panel).series["weights"]
+    loo = leave_one_out(data, np.r_[0.0, w])
+    assert set(loo.dropped) == {c for c, x in zip(panel.area_codes[1:], w) if x > 1e-6}
+    for code, est in zip(loo.dropped, loo.estimates):
+        assert_allclose(est, refit(panel, exclude=(code,)).estimate, atol=1e-8)
+    r = synthetic_control(panel)
+    assert_allclose([r.diagnostics["loo_low"], r.diagnostics["loo_high"]], [loo.low, loo.high])
+
+
+# -- fit quality, missing data, validation ---------------------------------------------------
+def test_outside_hull_and_poor_fit_are_flagged_and_downgraded(rng):
+    panel = sim(rng, n=30, effect=40.0, ci=True)
+    y = panel.values.copy()
+    y[0] += 30 + rng.normal(0, 5, y.shape[1])  # above every donor, noisy
+    r = synthetic_control(dataclasses.replace(panel, values=y), **QUICK)
+    assert r.diagnostics["outside_hull"] and r.diagnostics["poor_pre_fit"]
+    assert r.evidence == "weak"
+    assert any("highest or lowest" in w for w in r.warnings)
+    assert any(w.startswith("poor pre-reform fit") for w in r.warnings)
+
+
+def test_poor_fit_without_cis_is_judged_against_the_placebos(rng):
+    panel = sim(rng, n=30)
+    y = panel.values.copy()
+    y[0] += rng.normal(0, 4, y.shape[1])  # four times the others' noise
+    r = synthetic_control(dataclasses.replace(panel, values=y), **QUICK)
+    assert r.diagnostics["poor_pre_fit"] and "placebo areas' median pre-RMSPE" in r.diagnostics["poor_pre_fit_basis"]
+    assert not synthetic_control(panel, **QUICK).diagnostics["poor_pre_fit"]
+
+
+def test_missing_values_are_handled_explicitly(rng):
+    panel = sim(rng, n=25)
+    y = panel.values.copy()
+    y[3, 2] = np.nan          # donor missing a pre value: dropped
+    y[4, 15] = np.nan         # donor missing a post value: dropped
+    y[0, 1] = np.nan          # focal missing a pre value: period left out
+    y[0, 16] = np.nan         # focal missing a post value: period left out
+    p = dataclasses.replace(panel, values=y)
+    data = prepare(p)
+    assert data.dropped == ("A003", "A004") and "A003" not in data.codes
+    assert data.fit.sum() == 11 and data.post.sum() == 5
+    r = synthetic_control(p, **QUICK)
+    assert any("2 donor areas were dropped" in w and "A003, A004" in w for w in r.warnings)
+    assert any("has no value for 2001.5, 2016.5" in w for w in r.warnings)
+    assert np.isfinite(r.estimate)
+    assert_allclose(r.estimate, np.nanmean(r.series["gap"][data.post]))
+
+
+@pytest.mark.parametrize("t_pre, t_post, reason", [(1, 5, "at least 2 pre-reform periods"),
+                                                    (8, 0, "no post-reform period")])
+def test_short_panels_are_insufficient(rng, t_pre, t_post, reason):
+    panel = sim(rng, t_pre=t_pre, t_post=max(t_post, 1))
+    if t_post == 0:
+        panel = dataclasses.replace(panel, values=np.where(panel.post, np.nan, panel.values))
+    r = synthetic_control(panel)
+    assert r.evidence == "insufficient" and math.isnan(r.estimate) and reason in r.summary
+
+
+def test_v_weights_zero_equals_dropping_periods(rng):
+    panel = sim(rng)
+    v = np.r_[np.zeros(4), np.ones(8)]
+    a = synthetic_control(panel, v=v, **QUICK)
+    b = synthetic_control(panel_from_arrays(panel.values[:, 4:], panel.t[4:], reform_t=panel.reform_t), **QUICK)
+    assert_allclose(a.series["weights"], b.series["weights"], atol=1e-8)
+    assert_allclose(a.estimate, b.estimate, atol=1e-8)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(donors="everyone"), "donors must be 'comparators', 'all' or a list"),
+    (dict(donors=["A001", "ZZZ"]), "donor areas not in the panel: ZZZ"),
+    (dict(v=np.ones(3)), "v must be 12 non-negative"),
+    (dict(v=-np.ones(12)), "v must be 12 non-negative"),
+    (dict(placebo="yes"), "placebo must be True or False"),
+])
+def test_bad_options_raise_with_the_fix(rng, kwargs, match):
+    with pytest.raises(MethodError, match=match):
+        synthetic_control(sim(rng), **kwargs)
+
+
+def test_all_donors_needs_a_panel_of_every_area(rng):
+    panel = dataclasses.replace(sim(rng), group_id="cipfa")
+    with pytest.raises(MethodError, match="comparators=None"):
+        synthetic_control(panel, donors="all")
+
+
+def test_result_is_immutable_and_input_untouched(rng):
+    panel = sim(rng, effect=2.0)
+    before = panel.values.copy()
+    r = synthetic_control(panel)
+    assert_allclose(panel.values, before)
+    with pytest.raises(TypeError):
+        r.series["gap"] = None  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.estimate = 0.0  # type: ignore[misc]
+
+
+def test_summary_is_one_honest_sentence(rng):
+    panel = sim(rng, n=40, effect=15.0)
+    r = synthetic_control(dataclasses.replace(panel, polarity="low_is_good"))
+    assert r.evidence in ("strong", "moderate") and r.direction == "worse"
+    assert r.summary.count(". ") == 0 and r.summary.endswith("not proof that the reform caused it.")
+    assert "higher than a synthetic control" in r.summary
+    off = synthetic_control(panel, placebo=False)
+    assert math.isnan(off.p_value) and off.evidence == "insufficient" and "not assessed" in off.summary
