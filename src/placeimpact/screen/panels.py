@@ -1,0 +1,148 @@
+"""Bulk panels for the national screen: one :class:`~placeimpact.panel.Panel` per indicator, all areas.
+
+:func:`build_panel` reads one focal area's panel; a screen needs every area of a type for
+every indicator, so this module reads all observations of those areas in ONE query and
+pivots them per indicator with array indexing (no per-area queries). The breakdown and
+period-length choices are those of :func:`placeimpact.panel.build_panel` (Persons / All
+ages / no category first, then the most common; the most common period length), so a row
+of a bulk panel equals the focal row of the single-area panel.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..panel import ENGLAND, Panel, _to_date
+from ..periods import parse_period
+
+__all__ = ["AreaType", "screen_areas", "bulk_panels", "panels_from_frame"]
+
+AreaType = Literal["upper", "lower", "unitary", "metropolitan_district", "london_borough", "county", "district"]
+_AREA_TYPES = ("upper", "lower", "unitary", "metropolitan_district", "london_borough", "county", "district")
+
+
+def screen_areas(store, area_type: str = "upper") -> pd.DataFrame:
+    """Areas of a type (``upper``/``lower`` tier or an area_type name): code, name, sorted by code."""
+    if area_type not in _AREA_TYPES:
+        raise InputError("unknown area type for the screen", field="area_type",
+                         expected=" | ".join(_AREA_TYPES), got=area_type)
+    if area_type == "upper":
+        a = store.areas(upper_tier=True)
+    elif area_type == "lower":
+        a = store.frame("SELECT * FROM areas WHERE lower_tier ORDER BY code")
+    else:
+        a = store.areas(area_type=area_type)
+    return a[["code", "name"]].sort_values("code").reset_index(drop=True)
+
+
+def bulk_panels(
+    store,
+    *,
+    reform_start: str | date,
+    area_type: str = "upper",
+    indicators: Sequence[str] | None = None,
+    cutoff: str | date | None = None,
+) -> list[Panel]:
+    """One all-areas panel per indicator (rows sorted by area code), read in a single query.
+
+    ``indicators`` are ids (or anything :meth:`Store.indicator` resolves); None means every
+    indicator in the store. Indicators with no data for these areas are left out.
+    """
+    areas = screen_areas(store, area_type)
+    meta = store.frame("SELECT * FROM indicators ORDER BY id")
+    if indicators is not None:
+        ids = [store.indicator(i)["id"] for i in indicators]
+        meta = meta[meta["id"].isin(ids)]
+    co = _to_date(cutoff)
+    sql = ("SELECT indicator_id, area_code, sex, age, category, period_start, period_end, period_label, "
+           "value, lci95, uci95 FROM observations WHERE area_code IN (SELECT unnest(?)) "
+           "AND indicator_id IN (SELECT unnest(?))")
+    params: list = [[*areas["code"], ENGLAND], meta["id"].tolist()]
+    if co is not None:
+        sql += " AND period_end <= CAST(? AS DATE)"
+        params.append(co.isoformat())
+    obs = store.frame(sql, params)
+    return panels_from_frame(obs, meta=meta, areas=areas, reform_start=reform_start, cutoff=co)
+
+
+def _choose_rows(obs: pd.DataFrame) -> pd.DataFrame:
+    """Keep each indicator's preferred breakdown and its most common period length."""
+    bd = obs.groupby(["indicator_id", "sex", "age", "category"], sort=False).size().rename("n").reset_index()
+    bd["score"] = (bd["sex"] == "Persons") * 4 + (bd["age"] == "All ages") * 2 + (bd["category"] == "")
+    best = bd.sort_values(["indicator_id", "score", "n"], ascending=[True, False, False]).drop_duplicates("indicator_id")
+    obs = obs.merge(best[["indicator_id", "sex", "age", "category"]], how="inner")
+    days = (pd.to_datetime(obs["period_end"]) - pd.to_datetime(obs["period_start"])).dt.days
+    obs = obs.assign(_len=(days / 365.25).round(0).clip(lower=0))
+    local = obs[obs["area_code"] != ENGLAND]
+    mode = (local.groupby(["indicator_id", "_len"]).size().rename("n").reset_index()
+            .sort_values(["indicator_id", "n", "_len"], ascending=[True, False, True]).drop_duplicates("indicator_id"))
+    obs = obs.merge(mode[["indicator_id", "_len"]], how="inner")
+    return obs.drop_duplicates(["indicator_id", "area_code", "period_label"])
+
+
+def panels_from_frame(
+    obs: pd.DataFrame,
+    *,
+    meta: pd.DataFrame,
+    areas: pd.DataFrame,
+    reform_start: str | date,
+    cutoff: date | None = None,
+) -> list[Panel]:
+    """Pivot tidy observations (indicator_id, area_code, sex, age, category, period_*, value, lci95, uci95).
+
+    ``meta`` is the indicators table (id, name, unit, value_type, polarity); ``areas`` has code
+    and name. Returns panels sorted by indicator id; areas without any value are dropped.
+    """
+    rs = _to_date(reform_start)
+    if rs is None:
+        raise InputError("the screen needs a reform start", field="start", expected="a year or ISO date", got=None)
+    if obs.empty:
+        return []
+    obs = _choose_rows(obs)
+    names = dict(zip(areas["code"], areas["name"]))
+    info = meta.set_index("id")
+    labels_t = {lab: parse_period(lab).mid_year for lab in obs["period_label"].unique()}
+    out: list[Panel] = []
+    for ind, g in obs.groupby("indicator_id", sort=True):
+        loc = g[g["area_code"] != ENGLAND]
+        if loc["value"].notna().sum() == 0:
+            continue
+        per = g[["period_label", "period_start", "period_end"]].drop_duplicates("period_label") \
+            .sort_values(["period_start", "period_end", "period_label"])
+        labels = per["period_label"].tolist()
+        codes = sorted(loc.loc[loc["value"].notna(), "area_code"].unique())
+        r = pd.Index(codes).get_indexer(g["area_code"])
+        c = pd.Index(labels).get_indexer(g["period_label"])
+        shape = (len(codes), len(labels))
+        arrs = {}
+        eng = {}
+        is_eng = (g["area_code"] == ENGLAND).to_numpy()
+        keep = r >= 0
+        for k in ("value", "lci95", "uci95"):
+            a = np.full(shape, np.nan)
+            a[r[keep], c[keep]] = g[k].to_numpy(dtype=float)[keep]
+            arrs[k] = a
+            e = np.full(len(labels), np.nan)
+            e[c[is_eng]] = g[k].to_numpy(dtype=float)[is_eng]
+            eng[k] = e
+        starts = pd.to_datetime(per["period_start"]).to_numpy().astype("datetime64[D]")
+        ends = pd.to_datetime(per["period_end"]).to_numpy().astype("datetime64[D]")
+        years = float(np.median((ends - starts).astype(float) + 1) / 365.25)
+        m = info.loc[ind] if ind in info.index else pd.Series(dtype=object)
+        nan = np.full(shape, np.nan)
+        out.append(Panel(
+            indicator_id=str(ind), indicator_name=str(m.get("name") or ind), unit=str(m.get("unit") or ""),
+            value_type=str(m.get("value_type") or "mean"), polarity=str(m.get("polarity") or "no_judgement"),
+            area_codes=tuple(codes), area_names=tuple(str(names.get(x) or x) for x in codes),
+            period_labels=tuple(labels), period_start=starts, period_end=ends,
+            t=np.array([labels_t[x] for x in labels]), values=arrs["value"], lci=arrs["lci95"], uci=arrs["uci95"],
+            count=nan, denominator=nan, england_values=eng["value"], england_lci=eng["lci95"],
+            england_uci=eng["uci95"], reform_start=rs, cutoff=cutoff, period_years=years,
+            sex=str(g["sex"].iloc[0]), age=str(g["age"].iloc[0]), category=str(g["category"].iloc[0]),
+        ))
+    return out

@@ -1,0 +1,167 @@
+"""The national screen: placebo equivalence, a simulated effect found, BH, executors agree, real data, CLI.
+
+Simulated panels (said so) come from a seeded factor model; real-data checks use the
+session store loaded from ../shared/data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from statsmodels.stats.multitest import multipletests
+from typer.testing import CliRunner
+
+from placeimpact.methods.simplex import simplex_least_squares
+from placeimpact.panel import panel_from_arrays
+from placeimpact.screen import benjamini_hochberg, render_html, screen_panel, screen_panels, write_screen
+
+CVD = "ons-els:preventable-cardiovascular-mortality-england"
+WIGAN = "E08000010"
+
+
+def sim_panel(rng, *, n_areas=40, n_pre=10, n_post=8, effect=0.0, treated=3, name="sim", noise=0.3):
+    """Simulated all-areas panel: 3 trending factors + noise; ``effect`` added to ``treated`` after the reform."""
+    T = n_pre + n_post
+    F = rng.normal(size=(T, 3)).cumsum(axis=0)
+    L = rng.normal(size=(3, n_areas))
+    Y = (50 + 2 * F @ L + noise * rng.normal(size=(T, n_areas))).T
+    Y[treated, n_pre:] += effect
+    t = 2001.5 + np.arange(T)
+    return panel_from_arrays(Y, t, reform_t=2001.0 + n_pre, england=Y.mean(axis=0), indicator_id=name)
+
+
+def test_screen_equals_explicit_full_in_space_placebo_test(rng):
+    """For treated a, re-run ADH's placebo test naively (every b fitted from all but b) and compare p-values."""
+    p = sim_panel(rng, n_areas=14, n_pre=8, n_post=5, effect=4.0)
+    df, why = screen_panel(p)
+    assert why is None
+    V, pre, post = p.values, p.pre, p.post
+    A = V.shape[0]
+    for a in (0, 3, 9):
+        ratios = []
+        for b in range(A):                       # b = a is the treated unit's own fit
+            donors = [j for j in range(A) if j != b]
+            fit = simplex_least_squares(V[donors][:, pre].T, V[b, pre])
+            gap = V[b] - fit.weights[0] @ V[donors]
+            d2 = np.diff(V[b, pre], n=2)
+            floor = np.sqrt(np.mean(d2 ** 2) / 6)
+            ratios.append(np.sqrt(np.mean(gap[post] ** 2)) / max(np.sqrt(np.mean(gap[pre] ** 2)), floor))
+        ratios = np.array(ratios)
+        p_naive = np.mean(ratios >= ratios[a])
+        row = df[df["area_code"] == p.area_codes[a]].iloc[0]
+        assert_allclose(row["rmspe_ratio"], ratios[a], rtol=1e-7)
+        assert row["placebo_p"] == pytest.approx(p_naive, abs=1e-12)
+
+
+def test_simulated_effect_stands_out_and_null_areas_are_uniform(rng):
+    p = sim_panel(rng, n_areas=40, effect=6.0, treated=3)
+    df, _ = screen_panel(p)
+    row = df.set_index("area_code").loc[p.area_codes[3]]
+    assert row["placebo_rank"] == 1 and row["placebo_p"] == pytest.approx(1 / 40)
+    assert row["gap_mean"] == pytest.approx(6.0, abs=1.5)     # true effect 6, noise 0.3, imperfect fit
+    assert row["direction"] == "higher"
+    # within an indicator the placebo p-values are the ranks / A (no ties in continuous data)
+    assert_allclose(np.sort(df["placebo_p"]), np.arange(1, 41) / 40, atol=1e-12)
+
+
+def test_its_matches_statsmodels_ols(rng):
+    """Linear trends plus a level shift 2 and slope change 0.5 in area 0; ITS on the gap to England."""
+    import statsmodels.api as sm
+
+    T, n_pre = 16, 8
+    t = 2001.5 + np.arange(T)
+    eng = 60 - 0.8 * (t - 2001)
+    Y = eng[None, :] + rng.normal(0, 3, size=(12, 1)) + rng.normal(0, 0.1, size=(12, 1)) * (t - 2001) \
+        + rng.normal(0, 0.2, size=(12, T))
+    post = np.arange(T) >= n_pre
+    Y[0] += post * (2.0 + 0.5 * (t - 2009.0))
+    p = panel_from_arrays(Y, t, reform_t=2009.0, england=eng)
+    df, _ = screen_panel(p)
+    X = sm.add_constant(np.column_stack([t - p.reform_t, post, (t - p.reform_t) * post]))
+    ols = sm.OLS(Y[0] - eng, X).fit()
+    row = df.iloc[0]
+    assert_allclose([row["its_level"], row["its_slope"], row["its_slope_se"]],
+                    [ols.params[2], ols.params[3], ols.bse[3]], rtol=1e-8)
+    assert row["its_slope"] == pytest.approx(0.5, abs=4 * row["its_slope_se"])
+    assert row["its_rank_p"] == pytest.approx(1 / 12)
+
+
+def test_benjamini_hochberg_matches_statsmodels(rng):
+    p = rng.uniform(size=50) ** 2
+    p[[4, 9]] = np.nan
+    q = benjamini_hochberg(p)
+    ok = np.isfinite(p)
+    assert_allclose(q[ok], multipletests(p[ok], method="fdr_bh")[1], rtol=1e-12)
+    assert np.isnan(q[~ok]).all()
+
+
+def test_too_few_pre_periods_is_skipped_with_reason(rng):
+    p = sim_panel(rng, n_pre=2, n_post=4)
+    df, why = screen_panel(p)
+    assert df.empty and "2 pre-reform periods" in why
+
+
+@pytest.fixture(scope="module")
+def sim_panels():
+    rng = np.random.default_rng(7)
+    return [sim_panel(rng, name=f"sim-{i}", effect=3.0 * (i % 2), treated=i) for i in range(4)] + \
+        [sim_panel(rng, name="short", n_pre=2)]
+
+
+def test_local_processes_equal_serial(sim_panels):
+    a = screen_panels(sim_panels, executor="serial")
+    b = screen_panels(sim_panels, executor="local", workers=2)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(a.skipped, b.skipped)
+    assert list(a.skipped["indicator_id"]) == ["short"]
+
+
+def test_dask_local_cluster_two_workers_equals_local(sim_panels):
+    pytest.importorskip("distributed")
+    a = screen_panels(sim_panels, executor="serial")
+    d = screen_panels(sim_panels, dask_local=2)
+    assert d.meta["executor"] == "dask"
+    pd.testing.assert_frame_equal(a.table, d.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(a.skipped, d.skipped)
+
+
+def test_real_screen_wigan_cvd(loaded_store, tmp_path):
+    from placeimpact.screen import run_screen
+
+    res = run_screen(loaded_store, start=2011, indicators=[CVD], executor="serial")
+    t = res.table
+    assert t["indicator_id"].unique().tolist() == [CVD]
+    n = int(t["n_areas"].iloc[0])
+    assert 140 <= n <= 160 and len(t) == n
+    assert_allclose(np.sort(t["placebo_p"]), np.arange(1, n + 1) / n, atol=1e-12)
+    w = res.area(WIGAN)
+    assert len(w) == 1 and w["n_pre"].iloc[0] == 8           # 2001-03 ... 2008-10 end before 2011
+    assert "overlapping rolling periods" in w["warnings"].iloc[0]
+    # the England-wide series fell after 2011: the synthetic gap is small relative to the level
+    assert abs(w["gap_mean"].iloc[0]) < 0.2 * loaded_store.series(WIGAN, CVD)["value"].mean()
+    paths = write_screen(res, tmp_path, focal=WIGAN)
+    html = paths["html"].read_text()
+    assert "Where Wigan" in html and "<script" not in html and "not show that a reform caused" in html
+    back = pd.read_csv(paths["csv"])
+    assert len(back) == len(t)
+
+
+def test_cli_screen_area(loaded_store, tmp_path):
+    from placeimpact.cli import app
+
+    r = CliRunner().invoke(app, ["screen", "--start", "2011", "--indicators", CVD, "--area", "Wigan",
+                                 "--workers", "1", "--format", "csv", "--out", str(tmp_path),
+                                 "--store", loaded_store.path])
+    assert r.exit_code == 0, r.output
+    assert WIGAN in r.output and (tmp_path / "screen.html").exists()
+
+
+def test_flat_and_duplicate_series_give_nan_not_warnings(rng):
+    Y = np.tile(np.linspace(10, 12, 12), (8, 1))         # eight identical straight lines
+    Y[5] += 0.5                                          # one parallel shift
+    p = panel_from_arrays(Y, 2001.5 + np.arange(12), reform_t=2007.0)
+    df, why = screen_panel(p)                            # warnings are errors in this test run
+    assert why is None and len(df) == 8
+    assert df["rmspe_ratio"].isna().sum() + np.isfinite(df["rmspe_ratio"]).sum() == 8
