@@ -40,6 +40,17 @@ def loaded_store(tmp_path_factory, data_dir):
     s.close()
 
 
+@pytest.fixture(scope="session")
+def wigan_report(loaded_store, tmp_path_factory):
+    """The worked example (frameworks/wigan-deal.yaml) evaluated once and written: (Evaluation, out dir)."""
+    from placeimpact.evaluation import evaluate
+
+    ev = evaluate(loaded_store, ROOT / "frameworks" / "wigan-deal.yaml", progress=False, on_error="raise")
+    out = tmp_path_factory.mktemp("wigan-report")
+    ev.write(out)
+    return ev, out
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20190401)

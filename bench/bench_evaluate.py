@@ -1,0 +1,78 @@
+"""Benchmark: the worked example (frameworks/wigan-deal.yaml) end to end, with the store already loaded.
+
+Target (issue 6): under 60 s on the 2-core reference machine for evaluate + write. There is no
+peer package doing the same job, so the ratio printed is against that target.
+
+    .venv/bin/python bench/bench_evaluate.py [--store PATH] [--repeat N]
+
+With no ``--store`` (and no ``$PLACEIMPACT_STORE`` file) it loads ``../shared/data`` into a
+temporary store first; that load is not timed. Prints the median and range of N runs of
+``evaluate`` (every method on every outcome, synthesis) and of ``Evaluation.write`` (charts,
+report.html, findings.json/csv), and the time per outcome x method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import placeimpact as pi  # noqa: E402
+from placeimpact.evaluation import evaluate  # noqa: E402
+
+TARGET_S = 60.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", type=Path, default=None, help="a loaded store (default $PLACEIMPACT_STORE)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--framework", type=Path, default=ROOT / "frameworks" / "wigan-deal.yaml")
+    args = ap.parse_args()
+
+    tmp = tempfile.TemporaryDirectory(prefix="bench-evaluate-")
+    path = args.store or (Path(os.environ["PLACEIMPACT_STORE"]) if os.environ.get("PLACEIMPACT_STORE") else None)
+    if path is None or not path.exists():
+        path = Path(tmp.name) / "store.duckdb"
+        t = time.perf_counter()
+        with pi.open_store(path) as s:
+            s.load(ROOT.parent / "shared" / "data")
+        print(f"(loaded ../shared/data into a temporary store in {time.perf_counter() - t:.1f} s; not timed)")
+    store = pi.open_store(path, read_only=True)
+
+    ev_times, write_times = [], []
+    ev = None
+    for i in range(args.repeat):
+        t0 = time.perf_counter()
+        ev = evaluate(store, args.framework, progress=False)
+        t1 = time.perf_counter()
+        ev.write(Path(tmp.name) / f"out{i}")
+        t2 = time.perf_counter()
+        ev_times.append(t1 - t0)
+        write_times.append(t2 - t1)
+    store.close()
+    assert ev is not None
+    total = [a + b for a, b in zip(ev_times, write_times)]
+    n_cells = len(ev.findings)
+    med = statistics.median(total)
+    print(f"framework: {args.framework.name}  area: {ev.area_name}  outcomes: {len(ev.outcomes)}  "
+          f"methods: {len(ev.methods)}  outcome x method rows: {n_cells}  runs: {args.repeat}")
+    print(f"evaluate        median {statistics.median(ev_times):7.2f} s   (min {min(ev_times):.2f}, max {max(ev_times):.2f})")
+    print(f"write (report)  median {statistics.median(write_times):7.2f} s   "
+          f"(min {min(write_times):.2f}, max {max(write_times):.2f})")
+    print(f"end to end      median {med:7.2f} s   = {1000 * med / n_cells:.0f} ms per outcome x method")
+    print(f"ratio to the 60 s target: {med / TARGET_S:.3f}  ({'met' if med < TARGET_S else 'NOT met'})")
+    if ev.errors:
+        print("method errors recorded:", *ev.errors, sep="\n  ")
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

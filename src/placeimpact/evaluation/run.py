@@ -1,0 +1,363 @@
+"""Run an outcome framework: every method on every outcome, then the synthesis.
+
+``evaluate(store, "frameworks/wigan-deal.yaml")`` reads the framework, checks that every
+indicator id exists in the store (errors name the framework's line), builds one
+:class:`~placeimpact.panel.Panel` per outcome, benchmarks the latest value against England
+and the neighbours, runs each method (a :class:`~placeimpact.errors.MethodError` becomes a
+finding with evidence ``insufficient`` and the reason), and synthesises verdicts. The
+returned :class:`Evaluation` holds everything the report needs; ``.write(DIR)`` writes it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping, Sequence
+
+import pandas as pd
+
+from ..errors import FrameworkError, MethodError, PlaceImpactError, StoreError
+from ..methods import get_method
+from ..methods.result import MethodResult
+from ..panel import Panel, build_panel
+from .context import benchmark_latest, data_caveats, period_counts
+from .framework import Framework, IndicatorSpec, load_framework
+from .synthesis import METHOD_NAMES, Synthesis, synthesize
+
+__all__ = ["evaluate", "Evaluation", "OutcomeRun", "check_framework"]
+
+OnError = Literal["record", "raise"]
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomeRun:
+    """One outcome of the framework: its panel, benchmark and every method's result."""
+
+    outcome: int
+    domain: str
+    spec: IndicatorSpec
+    indicator: Mapping[str, Any]
+    label: str
+    panel: Panel | None
+    results: tuple[MethodResult, ...]
+    benchmark: Mapping[str, Any] | None
+    caveats: tuple[str, ...]
+    periods: Mapping[str, Any]
+    error: str | None = None
+
+    def result(self, method: str) -> MethodResult | None:
+        return next((r for r in self.results if r.method == method), None)
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """The answer to "did the reform change outcomes?" for one area and framework.
+
+    ``findings`` is one row per outcome × method; ``synthesis`` holds the verdicts, domain
+    summaries, scorecard and attribution text; ``write(out_dir)`` writes report.html,
+    findings.json, findings.csv and figures/*.svg.
+    """
+
+    framework: Framework
+    area_code: str
+    area_name: str
+    reform_start: date
+    cutoff: date | None
+    comparator_group: str | None
+    comparator_codes: tuple[str, ...]
+    comparator_names: tuple[str, ...]
+    comparator_text: str
+    methods: tuple[str, ...]
+    outcomes: tuple[OutcomeRun, ...]
+    synthesis: Synthesis
+    provenance: pd.DataFrame
+    generated_at: datetime
+    elapsed_s: float
+    errors: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """One row per outcome × method (a copy), with q-values for primary outcomes."""
+        return self.synthesis.findings.copy()
+
+    @property
+    def scorecard(self) -> Mapping[str, int]:
+        return self.synthesis.scorecard
+
+    def summary(self) -> str:
+        """The scorecard, domain summaries and attribution statement as plain text."""
+        lines = [f"{self.area_name} ({self.area_code}), reform start {self.reform_start}: {self.synthesis.overall}"]
+        lines += [d.text for d in self.synthesis.domains]
+        lines += list(self.synthesis.attribution)
+        return "\n".join(lines)
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write report.html, findings.json, findings.csv and figures/*.svg into ``out_dir``."""
+        from ..report.html import write_report
+
+        return write_report(self, Path(out_dir))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _label(spec: IndicatorSpec, ind: Mapping[str, Any]) -> str:
+    if spec.label:
+        return spec.label
+    name = str(ind.get("name") or spec.id)
+    extra = [x for x in (spec.sex, spec.age, spec.category) if x and x not in ("Persons", "All ages")]
+    return f"{name} ({', '.join(extra)})" if extra else name
+
+
+def check_framework(store, framework: Framework) -> dict[str, dict]:
+    """Metadata of every indicator in the framework; FrameworkError (file, line, field) for an unknown id."""
+    out: dict[str, dict] = {}
+    for _, spec in framework.indicators:
+        try:
+            out[spec.id] = store.indicator(spec.id)
+        except StoreError as exc:
+            raise FrameworkError("the indicator is not in the store", path=framework.path, line=spec.line,
+                                 field=f"{spec.field}.id", got=spec.id,
+                                 hint=f"{str(exc).split('. ', 1)[-1]} Load the data first ('placeimpact data load') "
+                                      "or correct the id") from None
+    return out
+
+
+def _comparators(store, fw: Framework, focal: str) -> tuple[str | list[str], tuple[str, ...], str]:
+    """What build_panel is given, the member codes, and words for the report."""
+    c = fw.comparators
+    line = fw.line_of("comparators")
+    if isinstance(c, tuple):
+        codes = []
+        for j, x in enumerate(c):
+            try:
+                codes.append(store.resolve_area(x))
+            except StoreError as exc:
+                raise FrameworkError("unknown comparator area", path=fw.path, line=line, field=f"comparators[{j}]",
+                                     got=x, hint=str(exc)) from None
+        codes = [x for x in dict.fromkeys(codes) if x != focal]
+        return codes, tuple(codes), f"{len(codes)} named comparator areas"
+    if c == "computed":
+        saved = store.groups(focal=focal)
+        saved = saved[saved["group_id"].astype(str).str.startswith("computed")]
+        if saved.empty:   # compute them now from features measured before the reform (nothing is saved)
+            from ..comparators import compute_neighbours
+
+            year = fw.reform_start.year - 1
+            nn = compute_neighbours(store, focal, year=year, compare_with=None)
+            codes = tuple(x for x in nn.codes if x != focal)
+            return list(codes), codes, f"its {len(codes)} nearest neighbours computed from {year} features"
+        c = str(saved["group_id"].iloc[0])
+    g = store.groups(focal=focal, group_id=c)
+    if g.empty:
+        have = sorted(store.groups(focal=focal)["group_id"].unique().tolist())
+        hint = ("Use one of the groups stored for this area, or 'computed'" if have else
+                "Load the neighbour lists ('placeimpact data load'), use 'computed', or list area codes instead")
+        raise FrameworkError(f"comparator group {c!r} has no members for {focal}", path=fw.path, line=line,
+                             field="comparators", expected="one of " + ", ".join(have) if have else "a stored group id",
+                             got=c, hint=hint)
+    codes = tuple(x for x in g.sort_values("rank")["member_area"].tolist() if x != focal)
+    src = str(g["source"].dropna().iloc[0]) if g["source"].notna().any() else c
+    return c, codes, f"its {len(codes)} comparator areas ({c}, from {src})"
+
+
+def _load_local_data(store, fw: Framework) -> None:
+    if not fw.data:
+        return
+    try:
+        from ..sources import local_csv
+    except ImportError:
+        raise FrameworkError("this installation has no local-CSV reader", path=fw.path, line=fw.line_of("data"),
+                             field="data", hint="Remove the data entries or update placeimpact") from None
+    for p in fw.data:
+        if not p.exists():
+            raise FrameworkError("the local data file does not exist", path=fw.path, line=fw.line_of("data"),
+                                 field="data", got=str(p), hint="Paths are relative to the framework file")
+    store.import_batches([local_csv.read_file(p) for p in fw.data])
+
+
+def _failed(method: str, indicator_id: str, area: str, message: str) -> MethodResult:
+    return MethodResult(method=method, indicator_id=indicator_id, area_code=area, estimand="",
+                        estimate=float("nan"), direction="not_assessed", evidence="insufficient",
+                        summary=message.rstrip(".") + ".")
+
+
+def _provenance(store, indicator_ids: Sequence[str]) -> pd.DataFrame:
+    if not indicator_ids:
+        return pd.DataFrame(columns=["source", "path", "sha256", "rows", "imported_at", "indicators"])
+    return store.frame(
+        "SELECT i.source, i.path, i.sha256, i.rows, i.imported_at, string_agg(DISTINCT o.indicator_id, ', ') AS indicators "
+        "FROM imports i JOIN (SELECT DISTINCT import_id, indicator_id FROM observations "
+        "WHERE indicator_id IN (SELECT unnest(?))) o USING (import_id) GROUP BY ALL ORDER BY i.source, i.path",
+        [list(indicator_ids)])
+
+
+class _Progress:
+    """A Rich progress bar on stderr, or nothing."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description:<48}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+            self.task = self.bar.add_task("evaluating", total=total)
+
+    def __enter__(self) -> "_Progress":
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def step(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=text[:48])
+
+
+# -- the run ---------------------------------------------------------------------------------
+def evaluate(
+    store,
+    framework: str | Path | Mapping[str, Any] | Framework,
+    *,
+    area: str | None = None,
+    reform_start: str | date | None = None,
+    cutoff: str | date | None = None,
+    methods: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    progress: bool = True,
+    on_error: OnError = "record",
+) -> Evaluation:
+    """Evaluate a reform with an outcome framework.
+
+    Parameters
+    ----------
+    store : Store
+        An open store holding the framework's indicators (read-only is enough unless the
+        framework lists local ``data`` files to import).
+    framework : path, dict or Framework
+        The outcome framework (see ``docs/framework-format.md``).
+    area, reform_start, cutoff : optional
+        Override the framework's values (a generic framework leaves area and reform start out).
+    methods : list of str, optional
+        Method names (default: the framework's, else all of :data:`placeimpact.methods.METHODS`).
+    alpha : float
+        False discovery rate across primary outcomes (and p threshold for the others).
+    progress : bool
+        Show a Rich progress bar on stderr.
+    on_error : {"record", "raise"}
+        What to do when a method fails with an unexpected exception (a bug, not a
+        :class:`MethodError`): record it as an ``insufficient`` finding naming the error
+        (default), or re-raise it.
+    """
+    if on_error not in ("record", "raise"):
+        raise ValueError(f"on_error must be 'record' or 'raise'; got {on_error!r}")
+    t0 = time.perf_counter()
+    fw = load_framework(framework).with_overrides(area=area, reform_start=reform_start, cutoff=cutoff)
+    for key, val in (("area", fw.area), ("reform_start", fw.reform_start)):
+        if val is None:
+            raise FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
+                                 expected="a value in the file or on the command line",
+                                 hint=f"Add '{key}:' to the file or pass --{key.replace('_', '-')}")
+    names = tuple(methods) if methods is not None else fw.methods
+    try:
+        fns: dict[str, Callable[..., MethodResult]] = {m: get_method(m) for m in names}
+    except ValueError as exc:
+        raise FrameworkError(str(exc), path=fw.path, line=fw.line_of("methods"), field="methods") from None
+    _load_local_data(store, fw)
+    try:
+        focal = store.resolve_area(fw.area)
+    except StoreError as exc:
+        raise FrameworkError("unknown area", path=fw.path, line=fw.line_of("area"), field="area", got=fw.area,
+                             hint=str(exc)) from None
+    area_name = str(store.area(focal).get("name") or focal)
+    meta = check_framework(store, fw)
+    comp_arg, comp_codes, comp_text = _comparators(store, fw, focal)
+    names_df = store.areas()
+    name_of = dict(zip(names_df["code"], names_df["name"]))
+    pairs = fw.indicators
+    runs: list[OutcomeRun] = []
+    errors: list[str] = []
+    with _Progress(len(pairs) * (len(fns) + 1), progress) as bar:
+        for k, (domain, spec) in enumerate(pairs):
+            ind = meta[spec.id]
+            label = _label(spec, ind)
+            bar.step(f"{label}: data")
+            panel: Panel | None = None
+            err: str | None = None
+            try:
+                panel = build_panel(store, indicator=ind["id"], area=focal, comparators=comp_arg,
+                                    reform_start=fw.reform_start, cutoff=fw.cutoff, sex=spec.sex, age=spec.age,
+                                    category=spec.category, polarity=spec.polarity)
+            except (MethodError, StoreError) as exc:
+                err = str(exc)
+            results: list[MethodResult] = []
+            for m, fn in fns.items():
+                bar.step(f"{label}: {METHOD_NAMES.get(m, m)}")
+                if panel is None:
+                    results.append(_failed(m, ind["id"], focal, str(err)))
+                    continue
+                try:
+                    results.append(fn(panel))
+                except MethodError as exc:
+                    results.append(_failed(m, ind["id"], focal, str(exc)))
+                except Exception as exc:  # noqa: BLE001 - a bug in a method must not sink the whole report
+                    if on_error == "raise":
+                        exc.add_note(f"while running {m} on {ind['id']} for {focal}")
+                        raise
+                    msg = f"{m} failed unexpectedly on {ind['id']} ({type(exc).__name__}: {exc}); please report this"
+                    errors.append(msg)
+                    results.append(_failed(m, ind["id"], focal, msg))
+            runs.append(OutcomeRun(
+                outcome=k, domain=domain.name, spec=spec, indicator=dict(ind), label=label, panel=panel,
+                results=tuple(results), benchmark=benchmark_latest(panel) if panel is not None else None,
+                caveats=data_caveats(panel) if panel is not None else (),
+                periods=period_counts(panel) if panel is not None else {}, error=err))
+    findings = _findings(runs, focal, area_name)
+    reform_words = f"the reform starting {fw.reform_start.day} {fw.reform_start:%B %Y}"
+    syn = synthesize(findings, alpha=alpha, area=area_name, reform=reform_words, comparators=comp_text)
+    prov = _provenance(store, [r.indicator["id"] for r in runs])
+    return Evaluation(
+        framework=fw, area_code=focal, area_name=area_name, reform_start=fw.reform_start, cutoff=fw.cutoff,
+        comparator_group=comp_arg if isinstance(comp_arg, str) else None, comparator_codes=comp_codes,
+        comparator_names=tuple(str(name_of.get(c) or c) for c in comp_codes), comparator_text=comp_text,
+        methods=tuple(fns), outcomes=tuple(runs), synthesis=syn, provenance=prov,
+        generated_at=datetime.now(timezone.utc).replace(microsecond=0), elapsed_s=time.perf_counter() - t0,
+        errors=tuple(errors),
+    )
+
+
+def _findings(runs: Sequence[OutcomeRun], focal: str, area_name: str) -> pd.DataFrame:
+    rows = []
+    for r in runs:
+        for res in r.results:
+            rows.append({
+                "area_code": focal, "area_name": area_name, "domain": r.domain, "outcome": r.outcome,
+                "indicator_id": r.indicator["id"], "indicator_label": r.label,
+                "indicator_name": r.indicator.get("name"), "primary": r.spec.primary,
+                "polarity": r.panel.polarity if r.panel is not None else r.indicator.get("polarity"),
+                "unit": r.indicator.get("unit") or "", "sex": r.panel.sex if r.panel is not None else r.spec.sex,
+                "age": r.panel.age if r.panel is not None else r.spec.age,
+                "category": r.panel.category if r.panel is not None else r.spec.category,
+                "method": res.method, "estimand": res.estimand,
+                "period_first": r.periods.get("period_first"), "period_last": r.periods.get("period_last"),
+                "n_pre": r.periods.get("n_pre"), "n_post": r.periods.get("n_post"),
+                "n_comparators": r.periods.get("n_comparators"),
+                "estimate": float(res.estimate), "ci_low": float(res.ci_low), "ci_high": float(res.ci_high),
+                "p_value": float(res.p_value), "direction": res.direction, "label": res.label,
+                "evidence": res.evidence, "summary": res.summary, "warnings": tuple(res.warnings),
+                "context_warnings": tuple(r.caveats),
+            })
+    df = pd.DataFrame(rows)
+    if df.empty:
+        raise PlaceImpactError("the framework produced no findings (no outcomes or no methods)")
+    for c in ("estimate", "ci_low", "ci_high", "p_value"):
+        df[c] = df[c].astype(float)
+    df["n_pre"] = df["n_pre"].astype("Int64")
+    df["n_post"] = df["n_post"].astype("Int64")
+    df["n_comparators"] = df["n_comparators"].astype("Int64")
+    return df
