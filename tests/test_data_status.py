@@ -68,4 +68,8 @@ def test_concepts_link_sources(loaded_store):
     assert {"eyfsp:gld", "health-index:ey_dev"} <= by["school-readiness-gld"]
     assert {"trafford-themes:adults_smoking", "trafford-dashboard:smoking_adults",
             "health-index:smoke"} <= by["smoking-prevalence-adults"]
-    assert len(by["healthy-life-expectancy"]) == 3  # three Trafford vintages of Fingertips 90362
+    # three Trafford vintages of Fingertips 90362 (sex as a breakdown) and ONS's male and female series
+    assert by["healthy-life-expectancy"] == {
+        "trafford-themes:healthy_life_expectancy", "trafford-themes-55c6d8c5:healthy_life_expectancy",
+        "trafford-dashboard:healthy_life_expectancy_at_birth",
+        "ons-els:male-healthy-life-expectancy", "ons-els:female-healthy-life-expectancy"}

@@ -110,3 +110,17 @@ def test_region_names_and_existed_during(areas):
     during = existed_during(areas.set_index("code").loc[["E06000028", "E06000058"]].reset_index(),
                             date(2017, 4, 1), date(2018, 3, 31))
     assert during.tolist() == [True, False]
+
+
+def test_existed_during_with_no_dates_known():
+    """Areas with no validity dates at all (a register not loaded) count as existing."""
+    from datetime import date
+
+    import pandas as pd
+
+    from placeimpact.geography import existed_during
+
+    areas = pd.DataFrame({"code": ["E08000010", "E06000058"], "valid_from": [None, None], "valid_to": [None, None]})
+    assert existed_during(areas, date(2010, 1, 1), date(2010, 12, 31)).tolist() == [True, True]
+    areas["valid_from"] = [None, "2019-04-01"]
+    assert existed_during(areas, date(2010, 1, 1), date(2010, 12, 31)).tolist() == [True, False]

@@ -62,10 +62,10 @@ def tiers_from_code(code: str) -> tuple[bool, bool]:
 
 def existed_during(areas: pd.DataFrame, start: date, end: date) -> np.ndarray:
     """Boolean mask: areas whose validity [valid_from, valid_to] overlaps [start, end]."""
-    vf = pd.to_datetime(areas["valid_from"]).dt.date
-    vt = pd.to_datetime(areas["valid_to"]).dt.date
-    ok_from = vf.isna() | (vf <= end)
-    ok_to = vt.isna() | (vt >= start)
+    vf = pd.to_datetime(areas["valid_from"], errors="coerce")
+    vt = pd.to_datetime(areas["valid_to"], errors="coerce")
+    ok_from = vf.isna() | (vf <= pd.Timestamp(end))
+    ok_to = vt.isna() | (vt >= pd.Timestamp(start))
     return (ok_from & ok_to).to_numpy()
 
 

@@ -109,6 +109,7 @@ class Store:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        _run(self.con, "SET enable_progress_bar = false")  # no progress output on stderr from library calls
         if not read_only:
             self._create_schema()
 
@@ -192,7 +193,8 @@ class Store:
             key = ", ".join(f'"{k}"' for k in OBSERVATION_KEY)
             clash = c.execute(
                 f"SELECT n.indicator_id, n.area_code, n.period_label, i.source, i.path FROM _new_obs n "
-                f"JOIN observations o USING ({key}) JOIN imports i ON i.import_id = o.import_id LIMIT 1"
+                f"JOIN (SELECT * FROM observations WHERE indicator_id IN (SELECT DISTINCT indicator_id FROM _new_obs)) o "
+                f"USING ({key}) JOIN imports i ON i.import_id = o.import_id LIMIT 1"
             ).fetchall()
             if clash:
                 ind_id, area, period, src, path = clash[0]

@@ -21,7 +21,13 @@ def test_documented_example_loads_and_survey_counts_give_values(tmp_path):
     obs = b.observations.set_index(["indicator_id", "period_label"])
     # blank value with count and denominator: 612 of 1000 is 61.2%
     assert_allclose(obs.loc[("local:resident-survey-satisfied", "2016"), "value"], 61.2, rtol=1e-12)
-    assert pd.isna(obs.loc[("local:resident-survey-satisfied", "2016"), "ci_origin"])
+    # survey counts without limits get Wilson limits, marked as computed (statsmodels as the oracle)
+    from statsmodels.stats.proportion import proportion_confint
+
+    row = obs.loc[("local:resident-survey-satisfied", "2016")]
+    assert row["ci_origin"] == "computed"
+    lo, hi = proportion_confint(612, 1000, alpha=0.05, method="wilson")
+    assert_allclose([row["lci95"], row["uci95"]], [100 * lo, 100 * hi], rtol=1e-9)
     assert obs.loc[("local:community-volunteers", "2017/18"), "ci_origin"] == "published"
     ind = b.indicators.set_index("id")
     assert ind.loc["local:resident-survey-satisfied", "multiplier"] == 100.0

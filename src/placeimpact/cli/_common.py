@@ -34,7 +34,8 @@ StoreOpt = Annotated[
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
-console = Console(highlight=False, soft_wrap=False)
+# wide enough for data tables when the output is a file or pipe (Rich would assume 80 columns)
+console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
 def open_for_read(store: Path | None) -> Store:

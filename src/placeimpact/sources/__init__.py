@@ -59,7 +59,8 @@ def read_tree(root: Path, *, progress: bool = False) -> Iterator[Batch]:
         reader = reader_for(folder.name)
         if reader is None:
             continue
-        yield from reader.read_folder(folder, root)
+        for batch in reader.read_folder(folder, root):
+            yield complete_cis(batch)
 
 
 #: single-file readers for ``data load --file F --source NAME`` -> module with read_file(path)
@@ -79,4 +80,33 @@ def read_file_as(path: Path, source: str | None) -> Batch:
         raise InputError("unknown or missing --source for a single file", path=path, field="--source",
                          expected="one of " + ", ".join(sorted(FILE_READERS)), got=source)
     mod = importlib.import_module(f"{__name__}.{FILE_READERS[source]}")
-    return mod.read_file(Path(path))
+    return complete_cis(mod.read_file(Path(path)))
+
+
+def complete_cis(batch: Batch) -> Batch:
+    """Compute the confidence limits a source left out where its counts and denominators allow.
+
+    Proportions get Wilson limits and crude rates Byar's (exact Poisson below 10 events),
+    as Fingertips does; the rows say ``ci_origin = "computed"``. Published limits are never
+    replaced. See :func:`placeimpact.stats.fill.fill_missing_cis`.
+    """
+    obs = batch.observations
+    if obs.empty or obs["count"].isna().all() or obs["denominator"].isna().all():
+        return batch
+    from ..stats.fill import COMPUTABLE, fill_missing_cis
+
+    meta = batch.indicators.set_index("id")
+    parts = []
+    changed = False
+    for ind_id, rows in obs.groupby("indicator_id", sort=False):
+        vt = meta["value_type"].get(ind_id)
+        needs = rows["lci95"].isna() & rows["count"].notna() & rows["denominator"].notna()
+        if vt in COMPUTABLE and needs.any():
+            rows = fill_missing_cis(rows, vt, float(meta["multiplier"].get(ind_id) or 1.0))
+            changed = True
+        parts.append(rows)
+    if changed:
+        import pandas as pd
+
+        batch.observations = pd.concat(parts).loc[obs.index].reset_index(drop=True)
+    return batch

@@ -98,8 +98,8 @@ VALUE_TYPE: dict[str, str] = {
 
 CONCEPT: dict[str, str] = {
     "preventable-cardiovascular-mortality-england": "preventable-cvd-mortality-u75",
-    "male-healthy-life-expectancy": "healthy-life-expectancy-male",
-    "female-healthy-life-expectancy": "healthy-life-expectancy-female",
+    "male-healthy-life-expectancy": "healthy-life-expectancy",   # sex is in the name; concept shared with
+    "female-healthy-life-expectancy": "healthy-life-expectancy",  # Fingertips 90362 (sex as a breakdown)
     "cigarette-smokers": "smoking-prevalence-adults",
     "adult-obesity-prevalence": "adult-obesity",
 }
