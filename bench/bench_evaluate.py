@@ -14,7 +14,6 @@ report.html, findings.json/csv), and the time per outcome x method.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import placeimpact as pi  # noqa: E402
 from placeimpact.evaluation import evaluate  # noqa: E402
+from _util import store_path  # noqa: E402
 
 TARGET_S = 60.0
 
@@ -38,13 +38,7 @@ def main() -> None:
     args = ap.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-evaluate-")
-    path = args.store or (Path(os.environ["PLACEIMPACT_STORE"]) if os.environ.get("PLACEIMPACT_STORE") else None)
-    if path is None or not path.exists():
-        path = Path(tmp.name) / "store.duckdb"
-        t = time.perf_counter()
-        with pi.open_store(path) as s:
-            s.load(ROOT.parent / "shared" / "data")
-        print(f"(loaded ../shared/data into a temporary store in {time.perf_counter() - t:.1f} s; not timed)")
+    path = store_path(args.store, tmp.name)
     store = pi.open_store(path, read_only=True)
 
     ev_times, write_times = [], []

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 import sys
 import tempfile
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import placeimpact as pi  # noqa: E402
 from placeimpact.stats import benchmark_all, rate_ci, wilson_ci  # noqa: E402
+from _util import store_path  # noqa: E402
 
 N = 1_000_000
 LOOP_N = 20_000
@@ -100,13 +100,7 @@ def main() -> None:
     print(f"  target: under 1 s each -> Wilson {'met' if w < 1 else 'NOT met'}, Byar {'met' if b < 1 else 'NOT met'}")
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-stats-")
-    path = args.store or (Path(os.environ["PLACEIMPACT_STORE"]) if os.environ.get("PLACEIMPACT_STORE") else None)
-    if path is None or not path.exists():
-        path = Path(tmp.name) / "store.duckdb"
-        t = time.perf_counter()
-        with pi.open_store(path) as s:
-            s.load(ROOT.parent / "shared" / "data")
-        print(f"(loaded ../shared/data into a temporary store in {time.perf_counter() - t:.1f} s; not timed)")
+    path = store_path(args.store, tmp.name)
     with pi.open_store(path, read_only=True) as store:
         store.con.execute("SET enable_progress_bar = false")
         rows = len(benchmark_all(store))  # warm-up

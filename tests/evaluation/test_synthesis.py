@@ -162,3 +162,18 @@ def test_caveat_flags_and_bad_calls():
         synthesize(_frame([_row(0, "did")]), alpha=1.5)
     with pytest.raises(ValueError, match="lacks columns"):
         synthesize(_frame([_row(0, "did")]).drop(columns=["evidence"]))
+
+
+def test_caveat_flags_recognise_the_methods_own_warnings():
+    """The wording the methods actually emit must raise the caveat it describes."""
+    # change_vs_neighbours and did with fewer than 5 comparators
+    assert "few_comparators" in caveat_flags(["only 3 comparators: the interval rests on very few areas"])
+    # trend_difference when the pre-reform slopes already differed
+    assert "pre_trends" in caveat_flags([
+        "before the reform the area was already moving differently from England (-1.85 per 100,000 a year): "
+        "a change in that gap may be convergence, not the reform"])
+    # the donor-pool warning is about the placebo floor, not about few comparators
+    assert caveat_flags(["only 15 donor areas: the smallest attainable placebo p-value is 0.0625"]) == (
+        "placebo_floor",)
+    syn = synthesize(_frame([_row(0, "did", warnings=["only 3 comparators: the interval rests on very few areas"])]))
+    assert "few comparator areas had data" in syn.verdicts[0].sentence

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 
 import numpy as np
@@ -74,21 +73,11 @@ def test_without_cis_says_so():
     assert any("no confidence intervals" in w for w in r.warnings)
 
 
-def _published(data_dir, area, period):
-    path = data_dir / "ons-els" / "preventable-cardiovascular-mortality-england" / \
-        "preventable-cardiovascular-mortality-england.csv"
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["areacd"] == area and row["period"] == period:
-                return float(row["observation"]), float(row["lci_95"]), float(row["uci_95"])
-    raise KeyError((area, period))
-
-
-def test_wigan_cvd_change_equals_published_values(loaded_store, data_dir):
+def test_wigan_cvd_change_equals_published_values(loaded_store, published_cvd):
     p = build_panel(loaded_store, indicator=CVD, area="E08000010", reform_start="2011-04-01", cutoff="2018-12-31")
     r = change_vs_neighbours(p)
-    before = _published(data_dir, "E08000010", "2008-01-01/P3Y")
-    after = _published(data_dir, "E08000010", "2016-01-01/P3Y")
+    before = published_cvd("E08000010", "2008-01-01/P3Y")
+    after = published_cvd("E08000010", "2016-01-01/P3Y")
     assert_allclose(r.diagnostics["focal_change"], after[0] - before[0], rtol=1e-12)
     se = math.hypot((before[2] - before[1]) / (2 * Z), (after[2] - after[1]) / (2 * Z))
     assert_allclose(r.diagnostics["focal_change_se"], se, rtol=1e-9)

@@ -65,6 +65,8 @@ def test_neighbour_reference_and_fallback(rng):
     f = trend_difference(no_eng)
     assert f.diagnostics["reference"] == "neighbours"
     assert any("England's series is missing" in w for w in f.warnings)
+    # after the fallback the estimand names what was actually compared
+    assert "neighbour mean" in f.estimand and "England" not in f.estimand
 
 
 def test_wigan_cvd(loaded_store):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from enum import Enum
 from pathlib import Path
@@ -14,6 +13,7 @@ from rich.console import Console
 
 from .._lazy import lazy_module
 from ..store import Store, default_store_path
+from ._rows import cell_text
 from ._rows import emit_rows as _emit_rows
 
 if TYPE_CHECKING:
@@ -46,18 +46,6 @@ def open_for_write(store: Path | None) -> Store:
     return Store(store or default_store_path())
 
 
-def _fmt(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
-    if "pandas" in sys.modules and v is sys.modules["pandas"].NaT:  # no pandas import just to check
-        return ""
-    return str(v)
-
-
 def emit(df: pd.DataFrame, fmt: Format, *, title: str | None = None) -> None:
     """Print a frame as a Rich table, CSV or JSON records (dates as ISO strings, NaN as null)."""
     if fmt == Format.csv:
@@ -73,7 +61,7 @@ def emit(df: pd.DataFrame, fmt: Format, *, title: str | None = None) -> None:
         justify = "right" if pd.api.types.is_numeric_dtype(df[c]) else "left"
         table.add_column(str(c), justify=justify, overflow="fold")
     for row in df.itertuples(index=False):
-        table.add_row(*(_fmt(v) for v in row))
+        table.add_row(*(cell_text(v) for v in row))
     console.print(table)
 
 

@@ -54,9 +54,10 @@ ATTRIBUTION = (
 
 #: caveat families found in method warnings (regular expressions, case-insensitive)
 _CAVEATS: dict[str, str] = {
-    "pre_trends": r"pre-?\s?(reform )?trend|parallel|diverg",
+    "pre_trends": r"pre-?\s?(reform )?trend|parallel|diverg|already moving differently",
     "poor_pre_fit": r"pre-?\s?(reform )?fit|rmspe|did not track|poor fit",
-    "few_comparators": r"few (comparator|donor|neighbour)s?\b|only \d+ comparator areas have data",
+    "few_comparators": r"few (comparator|donor|neighbour)s?\b|only \d+ comparator areas have data"
+                       r"|only \d+ comparators\b",
     "placebo_floor": r"smallest attainable placebo p",
     "few_periods": r"few (pre|post|period)|only \d+ (pre|post|period)|short series",
     "overlapping": r"overlap|rolling",

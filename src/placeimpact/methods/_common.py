@@ -19,7 +19,7 @@ from .result import Evidence, MethodResult
 __all__ = [
     "check_choice", "good_sign", "better_phrase", "fmt", "unit_of", "what_of", "period_name", "grade",
     "carried_warnings",
-    "insufficient", "t_interval", "placebo_t", "rank_p_value", "ATTRIBUTION",
+    "insufficient", "window_shortfall", "t_interval", "placebo_t", "rank_p_value", "ATTRIBUTION",
 ]
 
 #: closing clause for summaries of a single area's change
@@ -121,6 +121,21 @@ def insufficient(method: str, panel: Panel, estimand: str, reason: str,
         summary=f"Not assessed for {panel.focal_name}: {reason}.", warnings=tuple(w),
         diagnostics=diagnostics or {},
     )
+
+
+def window_shortfall(n_pre: int, n_post: int, min_pre: int = 3) -> str | None:
+    """Why a segmented fit cannot be made on ``n_pre``/``n_post`` points, or None when it can.
+
+    At least ``max(3, min_pre)`` pre-reform points and 2 post-reform points are needed
+    (the ITS and trend-difference methods share this rule and wording).
+    """
+    need = max(3, min_pre)
+    if n_pre < need:
+        return (f"only {n_pre} pre-reform point(s) (need {need}); "
+                "load a longer series or choose a later reform start")
+    if n_post < 2:
+        return f"only {n_post} post-reform point(s) (need 2)"
+    return None
 
 
 def t_interval(estimate: float, se: float, df: float, *, level: float = 0.95) -> tuple[float, float, float]:

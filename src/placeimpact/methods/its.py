@@ -29,7 +29,7 @@ import statsmodels.api as sm
 from ..panel import Panel
 from ._common import (
     ATTRIBUTION, better_phrase, what_of, carried_warnings, check_choice, fmt, good_sign, grade, insufficient,
-    t_interval, unit_of,
+    t_interval, unit_of, window_shortfall,
 )
 from ._gls import averaging_matrix, gls_fit, reml_rho
 from .result import MethodResult, direction_from
@@ -160,11 +160,9 @@ def interrupted_time_series(
     comp = panel.comparator_values - eng if control == "england" else panel.comparator_values
     use = (panel.pre | panel.post) & np.isfinite(y)
     n_pre, n_post = int((use & panel.pre).sum()), int((use & panel.post).sum())
-    if n_pre < max(3, min_pre):
-        return insufficient(_METHOD, panel, estimand, f"only {n_pre} pre-reform point(s) (need {max(3, min_pre)}); "
-                            "load a longer series or choose a later reform start", warns)
-    if n_post < 2:
-        return insufficient(_METHOD, panel, estimand, f"only {n_post} post-reform point(s) (need 2)", warns)
+    short = window_shortfall(n_pre, n_post, min_pre)
+    if short:
+        return insufficient(_METHOD, panel, estimand, short, warns)
     r = _fit(panel, y, comp, use, effect)
     if r["n_pooled"] == 0:
         warns.append("no comparator series to pool: the autocorrelation is estimated from this one short series, "

@@ -24,8 +24,12 @@ Evidence = Literal["strong", "moderate", "weak", "none", "insufficient"]
 
 
 def direction_from(estimate: float, ci_low: float, ci_high: float, polarity: str) -> Direction:
-    """Better/worse (or higher/lower without polarity) if the 95% CI excludes zero, else no clear change."""
-    if not all(map(math.isfinite, (estimate, ci_low, ci_high))):
+    """Better/worse (or higher/lower without polarity) if the 95% CI excludes zero, else no clear change.
+
+    An unbounded interval (infinite limits, e.g. a placebo test with too few donors to reach
+    5%) includes zero: no clear change. Only a missing estimate or limit is "not_assessed".
+    """
+    if not math.isfinite(estimate) or math.isnan(ci_low) or math.isnan(ci_high):
         return "not_assessed"
     if ci_low <= 0 <= ci_high:
         return "no_clear_change"

@@ -22,7 +22,7 @@ import numpy as np
 from ..panel import Panel
 from ._common import (
     ATTRIBUTION, better_phrase, what_of, carried_warnings, check_choice, fmt, good_sign, grade, insufficient,
-    t_interval, unit_of,
+    t_interval, unit_of, window_shortfall,
 )
 from ._gls import GLSFit, averaging_matrix, gls_fit, reml_rho
 from .its import segmented_design
@@ -59,8 +59,12 @@ def trend_difference(panel: Panel, *, reference: Reference = "england", min_pre:
     """
     check_choice("reference", reference, ("england", "neighbours"))
     unit = unit_of(panel)
-    estimand = f"change in yearly slope, area minus {'England' if reference == 'england' else 'neighbour mean'}" \
-               f"{unit and ','}{unit} per year"
+
+    def estimand_for(ref: str) -> str:
+        return (f"change in yearly slope, area minus {'England' if ref == 'england' else 'neighbour mean'}"
+                f"{unit and ','}{unit} per year")
+
+    estimand = estimand_for(reference)
     warns, down = carried_warnings(panel)
     window = panel.pre | panel.post
     comp = panel.comparator_values
@@ -75,6 +79,7 @@ def trend_difference(panel: Panel, *, reference: Reference = "england", min_pre:
                                 "available to compare trends with", warns)
         warns.append("England's series is missing: the trend is compared with the comparator mean instead")
         reference = "neighbours"
+        estimand = estimand_for(reference)
     ref = eng if reference == "england" else neigh
     if reference == "neighbours":
         ref_name = "the comparator mean"
@@ -83,11 +88,9 @@ def trend_difference(panel: Panel, *, reference: Reference = "england", min_pre:
     gap = panel.focal_values - ref
     use = window & np.isfinite(gap)
     n_pre, n_post = int((use & panel.pre).sum()), int((use & panel.post).sum())
-    if n_pre < max(3, min_pre):
-        return insufficient(_METHOD, panel, estimand, f"only {n_pre} pre-reform point(s) (need {max(3, min_pre)}); "
-                            "load a longer series or choose a later reform start", warns)
-    if n_post < 2:
-        return insufficient(_METHOD, panel, estimand, f"only {n_post} post-reform point(s) (need 2)", warns)
+    short = window_shortfall(n_pre, n_post, min_pre)
+    if short:
+        return insufficient(_METHOD, panel, estimand, short, warns)
 
     X = segmented_design(panel.t[use], panel.post[use], panel.reform_t)
     A = averaging_matrix(panel.period_start[use], panel.period_end[use])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 from scipy import stats as _st
@@ -10,7 +10,7 @@ from scipy import stats as _st
 from ..errors import InputError
 
 __all__ = ["OnInvalid", "as_level", "z_value", "as_float", "apply_invalid", "check_choice", "polarity_array",
-           "POLARITIES"]
+           "POLARITIES", "value_with_limits"]
 
 OnInvalid = Literal["raise", "nan"]
 
@@ -58,6 +58,23 @@ def apply_invalid(bad: np.ndarray, on_invalid: OnInvalid, *, what: str, field: s
         raise InputError(f"{what} at position {i}", field=field, expected=expected,
                          got=float(np.ravel(values)[i]),
                          hint="Fix or drop the row, or pass on_invalid='nan' to get NaN limits for it")
+
+
+def value_with_limits(ci: Callable[..., tuple[np.ndarray, np.ndarray]], x: object, n: object, *,
+                      multiplier: float, on_invalid: OnInvalid,
+                      nan_from: Literal["lower", "upper"]) -> dict[str, np.ndarray]:
+    """``x / n * multiplier`` with ``ci``'s limits at 95% and 99.8%, named as the store's observation columns.
+
+    ``ci(x, n, confidence=, multiplier=, on_invalid=)`` gives the limits; ``on_invalid`` applies to
+    the 95% limits (the 99.8% ones of an invalid element are NaN). The value is NaN where the 95%
+    ``nan_from`` limit is.
+    """
+    x, n = np.broadcast_arrays(as_float(x), as_float(n))
+    lo95, hi95 = ci(x, n, confidence=0.95, multiplier=multiplier, on_invalid=on_invalid)
+    lo998, hi998 = ci(x, n, confidence=0.998, multiplier=multiplier, on_invalid="nan")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(np.isnan(lo95 if nan_from == "lower" else hi95), np.nan, x / n * multiplier)
+    return {"value": value, "lci95": lo95, "uci95": hi95, "lci998": lo998, "uci998": hi998}
 
 
 POLARITIES = ("high_is_good", "low_is_good", "no_judgement")

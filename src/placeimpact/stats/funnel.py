@@ -99,11 +99,8 @@ def proportion_funnel(
         In multiplier units, clipped to [0, multiplier].
     """
     check_choice("adjustment", adjustment, ("none", "multiplicative", "additive"))
-    n = as_float(n)
-    z = z_value(confidence)
-    se = _standard_error(n, target, "proportion", multiplier)
-    se = _adjust(se, adjustment, phi, tau2)
-    return np.clip(target - z * se, 0.0, multiplier), np.clip(target + z * se, 0.0, multiplier)
+    lower, upper = _normal_limits(as_float(n), target, confidence, "proportion", multiplier, adjustment, phi, tau2)
+    return np.clip(lower, 0.0, multiplier), np.clip(upper, 0.0, multiplier)
 
 
 def _adjust(se: np.ndarray, adjustment: str, phi: float, tau2: float) -> np.ndarray:
@@ -112,6 +109,14 @@ def _adjust(se: np.ndarray, adjustment: str, phi: float, tau2: float) -> np.ndar
     if adjustment == "additive":
         return np.sqrt(se ** 2 + tau2)
     return se
+
+
+def _normal_limits(n: np.ndarray, target: float, confidence: float, statistic: str, multiplier: float,
+                   adjustment: str, phi: float, tau2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Normal-approximation limits ``target -/+ z * se`` (se widened for over-dispersion), unclipped."""
+    z = z_value(confidence)
+    se = _adjust(_standard_error(n, target, statistic, multiplier), adjustment, phi, tau2)
+    return target - z * se, target + z * se
 
 
 def poisson_funnel(
@@ -149,9 +154,8 @@ def poisson_funnel(
     check_choice("adjustment", adjustment, ("none", "multiplicative", "additive"))
     pop = as_float(population)
     if adjustment != "none":
-        z = z_value(confidence)
-        se = _adjust(_standard_error(pop, target, "rate", multiplier), adjustment, phi, tau2)
-        return np.maximum(target - z * se, 0.0), target + z * se
+        lower, upper = _normal_limits(pop, target, confidence, "rate", multiplier, adjustment, phi, tau2)
+        return np.maximum(lower, 0.0), upper
     alpha = 1.0 - as_level(confidence)
     mu = pop * target / multiplier
     y_low = special.pdtrik(alpha / 2.0, mu)

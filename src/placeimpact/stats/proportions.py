@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import OnInvalid, apply_invalid, as_float, z_value
+from ._common import OnInvalid, apply_invalid, as_float, value_with_limits, z_value
 
 __all__ = ["wilson_ci", "proportion"]
 
@@ -66,8 +66,9 @@ def wilson_ci(
     centre = 2.0 * xs + z2
     half = z * np.sqrt(np.maximum(z2 + 4.0 * xs * (1.0 - xs / ns), 0.0))
     scale = multiplier / (2.0 * (ns + z2))
-    lower = (centre - half) * scale
-    upper = (centre + half) * scale
+    # the limits lie in [0, 1] exactly; clip the last-bit rounding (x = n gave 1 + 2e-16)
+    lower = np.clip((centre - half) * scale, 0.0, multiplier)
+    upper = np.clip((centre + half) * scale, 0.0, multiplier)
     if any_bad:
         lower = np.where(bad, np.nan, lower)
         upper = np.where(bad, np.nan, upper)
@@ -97,9 +98,4 @@ def proportion(
     dict of ndarray
         ``value``, ``lci95``, ``uci95``, ``lci998``, ``uci998``.
     """
-    x, n = np.broadcast_arrays(as_float(x), as_float(n))
-    lo95, hi95 = wilson_ci(x, n, confidence=0.95, multiplier=multiplier, on_invalid=on_invalid)
-    lo998, hi998 = wilson_ci(x, n, confidence=0.998, multiplier=multiplier, on_invalid="nan")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(np.isnan(lo95), np.nan, x / n * multiplier)
-    return {"value": value, "lci95": lo95, "uci95": hi95, "lci998": lo998, "uci998": hi998}
+    return value_with_limits(wilson_ci, x, n, multiplier=multiplier, on_invalid=on_invalid, nan_from="lower")

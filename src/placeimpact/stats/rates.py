@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats as _st
 
-from ._common import OnInvalid, apply_invalid, as_float, as_level, z_value
+from ._common import OnInvalid, apply_invalid, as_float, as_level, value_with_limits, z_value
 
 __all__ = ["byar_ci", "exact_poisson_ci", "count_ci", "rate_ci", "isr_ci", "rate", "EXACT_BELOW"]
 
@@ -215,9 +215,4 @@ def rate(
     dict of ndarray
         ``value``, ``lci95``, ``uci95``, ``lci998``, ``uci998``.
     """
-    x, n = np.broadcast_arrays(as_float(x), as_float(n))
-    lo95, hi95 = rate_ci(x, n, confidence=0.95, multiplier=multiplier, on_invalid=on_invalid)
-    lo998, hi998 = rate_ci(x, n, confidence=0.998, multiplier=multiplier, on_invalid="nan")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(np.isnan(hi95), np.nan, x / n * multiplier)
-    return {"value": value, "lci95": lo95, "uci95": hi95, "lci998": lo998, "uci998": hi998}
+    return value_with_limits(rate_ci, x, n, multiplier=multiplier, on_invalid=on_invalid, nan_from="upper")
