@@ -243,8 +243,23 @@ def build_panel(
         age = pref["age"] if age is None else age
         category = pref["category"] if category is None else category
 
-    obs = store.observations(ind["id"], areas=[focal, ENGLAND, *comp], sex=sex, age=age, category=category,
-                             until=co.isoformat() if co else None)
+    # boundary changes: series published under a predecessor's code join the current code only
+    # where the change was exact (a recode, or a county replaced by one unitary on the same
+    # boundary); merged or split areas are never mixed with their successors
+    from .geography import _exact_targets, harmonise, successor_map
+
+    wanted = {focal, ENGLAND, *comp}
+    changes = successor_map(store)
+    preds = [old for old, new in _exact_targets(changes).items() if new in wanted] if len(changes) else []
+    obs = store.observations(ind["id"], areas=[focal, ENGLAND, *comp, *preds], sex=sex, age=age,
+                             category=category, until=co.isoformat() if co else None)
+    if preds and len(obs):
+        obs = harmonise(obs, store)
+        recoded = obs[(obs["boundary_status"] == "recoded") & (obs["area_code"] == focal)]
+        if len(recoded):
+            warnings.append(f"{len(recoded)} periods of {focal} were published under its former code(s) "
+                            f"{', '.join(sorted(set(recoded['reported_code'])))} (same boundary) and are joined")
+        obs = obs[obs["boundary_status"] != "superseded"]
     f = obs[obs["area_code"] == focal]
     if f["value"].notna().sum() == 0:
         raise MethodError(f"no data for {ind['id']} in {focal}"
