@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import typer
 
 # command modules, in help order; each defines register(app)
-_MODULES = ("data", "explore", "stats", "neighbours", "evaluate", "screen")
+_MODULES = ("data", "explore", "stats", "neighbours", "evaluate", "screen", "serve")
 
 #: top-level commands whose module is known: ``main`` then imports only that module, so a
 #: light command (``series``) does not pay for the imports of every other command

@@ -1,0 +1,215 @@
+"""``create_app(store_path)``: the FastAPI app behind ``placeimpact serve``.
+
+Pages
+    ``/``                 search areas by name or code; the evaluation form
+    ``POST /evaluate``    the evidence report: the same self-contained HTML the CLI writes
+    ``/area/{code}``      the area's benchmark table against England (or its region / neighbours)
+JSON
+    ``/api/areas?q=``, ``/api/indicators?q=``, ``/api/series?area=&indicator=`` (with CIs),
+    ``/api/evaluate?framework=&area=&reform_start=&cutoff=&comparators=`` (findings.json's document)
+
+Every route is a thin shell over one library call. A :class:`~placeimpact.errors.PlaceImpactError`
+becomes a 4xx carrying the library's message (404 for an unknown area or indicator, 400 for
+other bad input): JSON ``{"error": ..., "detail": ...}`` under ``/api/``, an HTML page elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+from urllib.parse import parse_qs
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from .. import __version__
+from ..errors import PlaceImpactError, StoreError
+from ..store import Store
+from . import frameworks
+from .convert import records
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("placeimpact.web")
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("placeimpact.web", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+)
+_GSS = re.compile(r"^[EWSNK]\d{8}$", re.IGNORECASE)
+_AREA_COLUMNS = ["code", "name", "area_type", "region_code", "valid_from", "valid_to", "replaced_by"]
+_INDICATOR_COLUMNS = ["id", "source", "name", "unit", "value_type", "polarity", "period_kind", "n_obs",
+                      "first_period", "last_period"]
+
+
+def _num(x: Any) -> str:
+    """A number as the tables show it (4 significant figures, thousands separated); blank if missing."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return ""
+    return "" if x != x else f"{x:,.4g}"
+
+
+_ENV.filters["num"] = _num
+
+
+def _status(exc: PlaceImpactError) -> int:
+    """404 for what the store does not hold, 400 for any other bad input."""
+    return 404 if isinstance(exc, StoreError) else 400
+
+
+def _comparators(text: str | None) -> str | tuple[str, ...] | None:
+    """The form's comparator choice: a group id, ``computed``, or area codes separated by commas."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    parts = [p for p in re.split(r"[\s,]+", text) if p]
+    if len(parts) > 1 or _GSS.match(parts[0]):
+        return tuple(p.upper() for p in parts)
+    return parts[0]
+
+
+def create_app(store_path: str | Path) -> FastAPI:
+    """The web app over the store at ``store_path`` (opened read-only for each request).
+
+    Raises
+    ------
+    StoreError
+        When there is no store at ``store_path`` (load one with ``placeimpact data load``).
+    """
+    path = Path(store_path)
+    if not path.is_file():
+        raise StoreError(f"no store at {path}; run 'placeimpact data load' first or pass --store PATH")
+    app = FastAPI(title="placeimpact", version=__version__, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    app.state.store_path = str(path)
+
+    @contextmanager
+    def store() -> Iterator[Store]:
+        with Store(app.state.store_path, read_only=True) as s:
+            yield s
+
+    def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = _ENV.get_template(template).render(version=__version__, store_path=app.state.store_path, **context)
+        return HTMLResponse(html, status_code=status_code)
+
+    def run_evaluation(s: Store, params: Mapping[str, Any]):
+        from ..evaluation import evaluate, load_framework
+
+        name = str(params.get("framework") or "generic-upper-tier")
+        fw = load_framework(frameworks.framework_path(name))
+        comp = _comparators(params.get("comparators"))
+        if comp is not None:
+            fw = dataclasses.replace(fw, comparators=comp)
+        blank = lambda k: (str(params.get(k) or "").strip() or None)  # noqa: E731
+        return evaluate(s, fw, area=blank("area"), reform_start=blank("reform_start"), cutoff=blank("cutoff"),
+                        progress=False)
+
+    # -- errors ------------------------------------------------------------------------------
+    @app.exception_handler(PlaceImpactError)
+    async def library_error(request: Request, exc: PlaceImpactError) -> Response:
+        code = _status(exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=code)
+        return page("error.html.j2", status_code=code, error=type(exc).__name__, message=str(exc), code=code)
+
+    # -- pages -------------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse)
+    def index(q: str = "", area: str = "", framework: str = "generic-upper-tier", reform_start: str = "",
+              cutoff: str = "", comparators: str = "") -> HTMLResponse:
+        with store() as s:
+            found = s.areas(q.strip())[_AREA_COLUMNS] if q.strip() else None
+            choices = s.areas(upper_tier=True)[["code", "name"]]
+            groups = s.frame("SELECT DISTINCT group_id FROM comparator_groups ORDER BY group_id")["group_id"].tolist()
+            counts = s.counts()
+        return page("index.html.j2", q=q, found=records(found) if found is not None else None,
+                    choices=records(choices), groups=groups, frameworks=frameworks.available(), counts=counts,
+                    form={"area": area, "framework": framework, "reform_start": reform_start, "cutoff": cutoff,
+                          "comparators": comparators})
+
+    @app.post("/evaluate", response_class=HTMLResponse)
+    async def evaluate_page(request: Request) -> HTMLResponse:
+        """The form's answer: the evidence report, exactly as ``placeimpact evaluate`` writes report.html."""
+        body = (await request.body()).decode("utf-8", errors="replace")
+        params = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        from starlette.concurrency import run_in_threadpool
+
+        return HTMLResponse(await run_in_threadpool(_evaluate_html, params))
+
+    def _evaluate_html(params: Mapping[str, Any]) -> str:
+        from ..report.html import render_html
+
+        with store() as s:
+            ev = run_evaluation(s, params)
+        return render_html(ev)
+
+    @app.get("/area/{code}", response_class=HTMLResponse)
+    def area_page(code: str, vs: str = "england", group: str = "oflog-nn") -> HTMLResponse:
+        import pandas as pd
+
+        from ..stats import benchmark_area
+
+        with store() as s:
+            df = benchmark_area(s, code, vs=vs, group_id=group)  # type: ignore[arg-type]
+            info = records(pd.DataFrame([s.area(s.resolve_area(code))]))[0]
+        return page("area.html.j2", area=info, rows=records(df), vs=vs, group=group,
+                    comparator=str(df["comparator"].iloc[0]) if len(df) else vs)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """Nothing (the report has no icon): a browser's automatic request gets 204, not a 404 console error."""
+        return Response(status_code=204)
+
+    # -- JSON --------------------------------------------------------------------------------
+    @app.get("/api/areas")
+    def api_areas(q: str = "") -> list[dict[str, Any]]:
+        """Areas whose name contains ``q`` or whose code starts with it (all areas without ``q``)."""
+        with store() as s:
+            return records(s.areas(q.strip() or None)[_AREA_COLUMNS])
+
+    @app.get("/api/indicators")
+    def api_indicators(q: str = "") -> list[dict[str, Any]]:
+        """Indicators whose id, name or concept contains ``q``, with their observation counts."""
+        with store() as s:
+            df = s.indicators(q.strip() or None)
+        return records(df[[c for c in _INDICATOR_COLUMNS if c in df.columns]])
+
+    @app.get("/api/series")
+    def api_series(area: str, indicator: str, sex: str | None = None, age: str | None = None,
+                   category: str | None = None) -> list[dict[str, Any]]:
+        """One area's series of one indicator with 95% and 99.8% limits (as ``placeimpact series``)."""
+        with store() as s:
+            return records(s.series(area, indicator, sex=sex, age=age, category=category))
+
+    @app.api_route("/api/evaluate", methods=["GET", "POST"])
+    async def api_evaluate(request: Request) -> JSONResponse:
+        """findings.json's document for a shipped framework; parameters in the query or a JSON body."""
+        params: dict[str, Any] = dict(request.query_params)
+        if request.method == "POST" and (await request.body()).strip():
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                return JSONResponse({"error": "InputError", "detail": "the request body is not a JSON object; send "
+                                     "{\"framework\": ..., \"area\": ..., \"reform_start\": ...}"}, status_code=400)
+            params.update(body)
+        from starlette.concurrency import run_in_threadpool
+
+        return JSONResponse(await run_in_threadpool(_findings, params))
+
+    def _findings(params: Mapping[str, Any]) -> dict[str, Any]:
+        from ..report.schema import findings_document
+
+        with store() as s:
+            return findings_document(run_evaluation(s, params))
+
+    return app
+

@@ -1,0 +1,202 @@
+"""The web app (``placeimpact serve``): every route against the real store, and one browser run.
+
+The routes are thin shells over the library, so the checks compare them with the library
+calls they wrap (``Store.series``, ``benchmark_area``, ``findings_document``) and check that
+bad input gives a 4xx carrying the library's own message.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from placeimpact.web import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+CVD = "ons-els:preventable-cardiovascular-mortality-england"
+WIGAN = "E08000010"
+GENERIC = {"framework": "generic-upper-tier", "area": "Wigan", "reform_start": "2011-04-01", "comparators": "",
+           "cutoff": ""}
+
+
+def _test_client():
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    with warnings.catch_warnings():  # Starlette >= 1.x prefers the httpx2 fork; httpx still works
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from fastapi.testclient import TestClient
+    return TestClient
+
+
+@pytest.fixture(scope="module")
+def client(loaded_store):
+    with _test_client()(create_app(loaded_store.path), raise_server_exceptions=True) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def report_html(client) -> str:
+    r = client.post("/evaluate", data=GENERIC)
+    assert r.status_code == 200, r.text[-2000:]
+    return r.text
+
+
+# -- search and series ---------------------------------------------------------------------------
+def test_search_finds_wigan(client):
+    r = client.get("/api/areas", params={"q": "wigan"})
+    assert r.status_code == 200
+    assert [(a["code"], a["name"]) for a in r.json()] == [(WIGAN, "Wigan")]
+    page = client.get("/", params={"q": "Wigan"})
+    assert page.status_code == 200 and f'href="/area/{WIGAN}"' in page.text
+    assert "No area matches" in client.get("/", params={"q": "Atlantis"}).text
+
+
+def test_indicator_search(client, loaded_store):
+    got = [x["id"] for x in client.get("/api/indicators", params={"q": "mortality"}).json()]
+    assert CVD in got and got == loaded_store.indicators("mortality")["id"].tolist()
+
+
+def test_series_equals_store_series(client, loaded_store):
+    rows = client.get("/api/series", params={"area": "Wigan", "indicator": CVD}).json()
+    df = loaded_store.series("Wigan", CVD)
+    assert [r["period_label"] for r in rows] == df["period_label"].tolist()
+    for col in ("value", "lci95", "uci95"):
+        assert_allclose([np.nan if r[col] is None else r[col] for r in rows], df[col].to_numpy(float),
+                        rtol=0, atol=1e-12)
+    first = rows[0]
+    assert (first["period_start"], first["period_end"]) == ("2001-01-01", "2003-12-31")
+    assert_allclose([first["value"], first["lci95"], first["uci95"]], [84.40979, 77.60514, 91.64692], rtol=0, atol=1e-9)
+    assert first["lci998"] is None   # NaN becomes null, never an invalid JSON NaN
+
+
+def test_area_page_is_the_benchmark_table(client, loaded_store):
+    from placeimpact.stats import benchmark_area
+
+    r = client.get(f"/area/{WIGAN}")
+    assert r.status_code == 200 and "Wigan" in r.text and "compared with England" in r.text
+    assert r.text.count("<tr>") - 1 == len(benchmark_area(loaded_store, WIGAN, vs="england"))
+
+
+# -- evaluation ------------------------------------------------------------------------------
+def test_evaluate_returns_the_report_with_its_scorecard(report_html):
+    assert report_html.startswith("<!DOCTYPE html>")
+    assert 'id="scorecard"' in report_html and "Wigan" in report_html
+    assert "<script" not in report_html and 'src="http' not in report_html   # the self-contained report
+
+
+def test_api_evaluate_is_the_findings_document(client):
+    import jsonschema
+
+    schema = json.loads((ROOT / "src" / "placeimpact" / "report" / "findings.schema.json").read_text())
+    r = client.post("/api/evaluate", json={**GENERIC, "cutoff": "2016-12-31"})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    jsonschema.validate(doc, schema)
+    assert doc["area"]["code"] == WIGAN and doc["findings"]
+
+
+# -- bad input: a 4xx with the library's message ----------------------------------------------
+@pytest.mark.parametrize(("url", "params", "status", "message"), [
+    ("/api/series", {"area": "Atlantis", "indicator": CVD}, 404, "unknown area 'Atlantis'"),
+    ("/api/series", {"area": "Wigan", "indicator": "no-such-indicator"}, 404, "unknown indicator 'no-such-indicator'"),
+    ("/api/evaluate", {**GENERIC, "area": "Atlantis"}, 400, "unknown area 'Atlantis'"),
+    ("/api/evaluate", {**GENERIC, "reform_start": "April 2011"}, 400, "reform_start is not a date"),
+    ("/api/evaluate", {**GENERIC, "framework": "../secret"}, 400, "unknown framework"),
+    ("/api/evaluate", {**GENERIC, "comparators": "cssn"}, 400, "comparator group 'cssn' has no members"),
+])
+def test_bad_api_input_is_a_4xx_with_the_message(client, url, params, status, message):
+    r = client.get(url, params=params)
+    assert r.status_code == status
+    assert r.json()["error"].endswith("Error") and message in r.json()["detail"]
+
+
+def test_bad_page_input_is_an_html_4xx_with_the_message(client):
+    r = client.post("/evaluate", data={**GENERIC, "area": "Atlantis"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
+    assert "FrameworkError" in r.text and "unknown area &#39;Atlantis&#39;" in r.text
+    r = client.get("/area/NOWHERE")
+    assert r.status_code == 404 and "unknown area &#39;NOWHERE&#39;" in r.text
+    r = client.get(f"/area/{WIGAN}", params={"vs": "galaxy"})
+    assert r.status_code == 400 and "unknown vs" in r.text
+
+
+def test_missing_store_is_a_clear_error(tmp_path):
+    from placeimpact import StoreError
+
+    with pytest.raises(StoreError, match="no store at"):
+        create_app(tmp_path / "none.duckdb")
+
+
+# -- one browser run -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def live_server(loaded_store):
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(loaded_store.path), host="127.0.0.1", port=port,
+                                           log_level="warning", ws="none", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+@pytest.mark.browser
+def test_browser_fills_the_form_and_gets_the_report(live_server):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    console, requests = [], []
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.on("console", lambda m: console.append((m.type, m.text)))
+            page.on("pageerror", lambda e: console.append(("pageerror", str(e))))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(f"{live_server}/?q=wigan", wait_until="load")
+            assert page.locator("#areas").inner_text().count("Wigan") >= 1
+            page.select_option("#framework", "generic-upper-tier")
+            page.fill("#area", "Wigan")
+            page.fill("#reform_start", "2011-04-01")
+            page.select_option("#comparators", "oflog-nn")
+            page.screenshot(path=str(ARTIFACTS / "web.png"), full_page=True)
+            with page.expect_navigation(wait_until="load", timeout=60_000):
+                page.click("#run")
+            page.wait_for_selector("#scorecard", timeout=60_000)
+            assert "Wigan" in page.title()
+            page.screenshot(path=str(ARTIFACTS / "web-report.png"))
+        finally:
+            browser.close()
+    assert [(t, m) for t, m in console if t in ("error", "pageerror", "warning")] == []
+    assert [u for u in requests if not u.startswith(live_server + "/")] == []
+
+
+def test_packaged_generic_framework_is_the_shipped_one():
+    """The fallback copy in the package (for installs without frameworks/) must not drift."""
+    from placeimpact.web import frameworks
+
+    packaged = ROOT / "src" / "placeimpact" / "evaluation" / "generic-upper-tier.yaml"
+    assert packaged.read_bytes() == (ROOT / "frameworks" / "generic-upper-tier.yaml").read_bytes()
+    assert set(frameworks.available()) == {"generic-upper-tier", "wigan-deal"}
