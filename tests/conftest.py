@@ -54,3 +54,39 @@ def wigan_report(loaded_store, tmp_path_factory):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20190401)
+
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+
+
+@pytest.fixture(scope="session")
+def chromium_page():
+    """Factory: ``with chromium_page(viewport) as (page, log): ...`` drives Debian's chromium through
+    Playwright; ``log`` collects console messages, page errors and every request URL."""
+    from contextlib import contextmanager
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed (scripts/setup.sh installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    @contextmanager
+    def open_page(viewport: dict):
+        log = {"console": [], "requests": [], "failures": []}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport=viewport)
+                page.on("console", lambda m: log["console"].append((m.type, m.text)))
+                page.on("pageerror", lambda e: log["console"].append(("pageerror", str(e))))
+                page.on("request", lambda r: log["requests"].append(r.url))
+                page.on("requestfailed", lambda r: log["failures"].append(r.url))
+                yield page, log
+            finally:
+                browser.close()
+
+    return open_page

@@ -7,41 +7,23 @@ full-page screenshot kept in ``test-artifacts/report.png``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+from conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def page_report(wigan_report):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
+def page_report(wigan_report, chromium_page):
     ev, out = wigan_report
-    console, requests, failures = [], [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 1400})
-            page.on("console", lambda m: console.append((m.type, m.text)))
-            page.on("pageerror", lambda e: console.append(("pageerror", str(e))))
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("requestfailed", lambda r: failures.append(r.url))
-            page.goto((out / "report.html").resolve().as_uri(), wait_until="load")
-            boxes = page.evaluate("""() => Array.from(document.querySelectorAll('svg')).map(s => {
-                const r = s.getBoundingClientRect(); return [r.width, r.height, s.querySelectorAll('path, text').length]; })""")
-            headings = page.evaluate("() => Array.from(document.querySelectorAll('h2')).map(h => h.textContent.trim())")
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-        finally:
-            browser.close()
+    with chromium_page({"width": 1100, "height": 1400}) as (page, log):
+        page.goto((out / "report.html").resolve().as_uri(), wait_until="load")
+        boxes = page.evaluate("""() => Array.from(document.querySelectorAll('svg')).map(s => {
+            const r = s.getBoundingClientRect(); return [r.width, r.height, s.querySelectorAll('path, text').length]; })""")
+        headings = page.evaluate("() => Array.from(document.querySelectorAll('h2')).map(h => h.textContent.trim())")
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    console, requests, failures = log["console"], log["requests"], log["failures"]
     return {"ev": ev, "out": out, "console": console, "requests": requests, "failures": failures, "boxes": boxes,
             "headings": headings}
 

@@ -22,8 +22,6 @@ from placeimpact.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 CVD = "ons-els:preventable-cardiovascular-mortality-england"
 WIGAN = "E08000010"
 GENERIC = {"framework": "generic-upper-tier", "area": "Wigan", "reform_start": "2011-04-01", "comparators": "",
@@ -161,34 +159,21 @@ def live_server(loaded_store):
 
 
 @pytest.mark.browser
-def test_browser_fills_the_form_and_gets_the_report(live_server):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    console, requests = [], []
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.on("console", lambda m: console.append((m.type, m.text)))
-            page.on("pageerror", lambda e: console.append(("pageerror", str(e))))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(f"{live_server}/?q=wigan", wait_until="load")
-            assert page.locator("#areas").inner_text().count("Wigan") >= 1
-            page.select_option("#framework", "generic-upper-tier")
-            page.fill("#area", "Wigan")
-            page.fill("#reform_start", "2011-04-01")
-            page.select_option("#comparators", "oflog-nn")
-            page.screenshot(path=str(ARTIFACTS / "web.png"), full_page=True)
-            with page.expect_navigation(wait_until="load", timeout=60_000):
-                page.click("#run")
-            page.wait_for_selector("#scorecard", timeout=60_000)
-            assert "Wigan" in page.title()
-            page.screenshot(path=str(ARTIFACTS / "web-report.png"))
-        finally:
-            browser.close()
+def test_browser_fills_the_form_and_gets_the_report(live_server, chromium_page):
+    with chromium_page({"width": 1100, "height": 900}) as (page, log):
+        page.goto(f"{live_server}/?q=wigan", wait_until="load")
+        assert page.locator("#areas").inner_text().count("Wigan") >= 1
+        page.select_option("#framework", "generic-upper-tier")
+        page.fill("#area", "Wigan")
+        page.fill("#reform_start", "2011-04-01")
+        page.select_option("#comparators", "oflog-nn")
+        page.screenshot(path=str(ARTIFACTS / "web.png"), full_page=True)
+        with page.expect_navigation(wait_until="load", timeout=60_000):
+            page.click("#run")
+        page.wait_for_selector("#scorecard", timeout=60_000)
+        assert "Wigan" in page.title()
+        page.screenshot(path=str(ARTIFACTS / "web-report.png"))
+    console, requests = log["console"], log["requests"]
     assert [(t, m) for t, m in console if t in ("error", "pageerror", "warning")] == []
     assert [u for u in requests if not u.startswith(live_server + "/")] == []
 
