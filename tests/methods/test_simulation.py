@@ -51,20 +51,10 @@ def smoking_study():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("study", ["cvd_study", "smoking_study"], ids=["rolling-overlapping", "annual"])
 @pytest.mark.parametrize("method", MINE)
-def test_size_and_coverage_rolling_overlapping_periods(cvd_study, method):
-    s = cvd_study[method]
-    assert s["finite"]
-    assert 0.025 <= s["size"] <= 0.075, s
-    assert 0.93 <= s["coverage"] <= 0.97, s
-    if method != "trend_difference":       # its estimand is a slope change: a level shift is its null
-        assert s["power"] > s["size"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("method", MINE)
-def test_size_and_coverage_annual(smoking_study, method):
-    s = smoking_study[method]
+def test_size_and_coverage(study, method, request):
+    s = request.getfixturevalue(study)[method]
     assert s["finite"]
     assert 0.025 <= s["size"] <= 0.075, s
     assert 0.93 <= s["coverage"] <= 0.97, s
