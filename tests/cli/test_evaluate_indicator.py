@@ -66,3 +66,26 @@ def test_run_methods_turns_method_errors_into_rows():
     res = run_methods(p, ["its", "did"], options={"its": {"effect": "nonsense"}})
     assert res[0].evidence == "insufficient" and "effect='nonsense'" in res[0].summary
     assert math.isfinite(res[1].estimate)
+
+
+def test_unbounded_interval_is_named_in_the_table_and_null_in_json(loaded_store):
+    """15 neighbours cannot give a 5% placebo test: the synthetic control's interval is unbounded."""
+    args = ("--area", "Wigan", "--indicator", CVD, "--start", "2011-04-01", "--methods", "synthetic_control,did")
+    r = _cli(loaded_store, *args, "--format", "json")
+    assert r.exit_code == 0, r.output
+    sc = {x["method"]: x for x in json.loads(r.output)["results"]}["synthetic_control"]
+    assert sc["ci_low"] is None and sc["ci_high"] is None and sc["estimate"] is not None
+    r = _cli(loaded_store, *args)
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if "synthetic_control" in line)
+    assert "unbounded" in row
+
+
+def test_ci_cell_text():
+    from placeimpact.cli.evaluate import _ci_cell
+
+    inf = float("inf")
+    assert _ci_cell(float("nan"), float("nan")) == ""
+    assert _ci_cell(-inf, inf) == "unbounded"
+    assert _ci_cell(-inf, 2.5) == "−∞ to 2.50" and _ci_cell(1.0, inf) == "1.00 to ∞"
+    assert _ci_cell(1.0, 2.5) == "1.00 to 2.50"

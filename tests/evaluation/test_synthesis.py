@@ -177,3 +177,19 @@ def test_caveat_flags_recognise_the_methods_own_warnings():
         "placebo_floor",)
     syn = synthesize(_frame([_row(0, "did", warnings=["only 3 comparators: the interval rests on very few areas"])]))
     assert "few comparator areas had data" in syn.verdicts[0].sentence
+
+
+def test_primary_evidence_is_graded_on_q_not_p():
+    # q = 0.012, 0.04, 0.04: p = 0.004 alone is strong evidence, but q = 0.012 only moderate
+    rows = [_row(0, "did", p=0.004, evidence="strong"), _row(1, "did", p=0.03, evidence="moderate"),
+            _row(2, "did", p=0.04, evidence="moderate")]
+    v = synthesize(_frame(rows)).verdicts
+    assert (v[0].kind, v[0].evidence) == ("improved", "moderate")
+    assert "q = 0.012 after Benjamini–Hochberg" in v[0].sentence and "rest on q" in v[0].sentence
+    assert v[1].evidence == "moderate"
+    # a level the method's caveats cost is kept: moderate (strong on p, one caveat) -> weak on q
+    rows[0] = _row(0, "did", p=0.004, evidence="moderate")
+    assert synthesize(_frame(rows)).verdicts[0].evidence == "weak"
+    # a secondary outcome keeps the method's own (p-based) grade
+    rows[0] = _row(0, "did", p=0.004, evidence="strong", primary=False)
+    assert synthesize(_frame(rows)).verdicts[0].evidence == "strong"

@@ -109,3 +109,34 @@ def test_wigan_published_values_reach_the_panel(loaded_store, published_cvd):
     p = build_panel(loaded_store, indicator=CVD, area="E08000010", reform_start="2011-04-01")
     j = p.period_labels.index("2008-01-01/P3Y")
     assert_allclose(p.focal_values[j], published_cvd("E08000010", "2008-01-01/P3Y")[0], rtol=1e-12)
+
+
+def test_randomisation_interval_agrees_with_its_p_value():
+    """With inference="randomisation" the interval inverts the same test: unbounded below 19 comparators."""
+    ri = difference_in_differences(_hand_panel(), inference="randomisation")
+    assert ri.p_value == 0.25
+    assert ri.ci_low == -math.inf and ri.ci_high == math.inf
+    assert ri.direction == "no_clear_change" and "unbounded" in ri.summary
+    assert ri.to_dict()["ci_low"] is None                      # JSON: null, as for synthetic control
+
+
+def test_randomisation_interval_is_the_set_not_rejected():
+    from placeimpact.methods._common import rank_p_value
+    from placeimpact.methods.did import did_2x2
+
+    rng = np.random.default_rng(3)
+    for eff in (0.0, -3.0, 2.5):
+        Y = rng.normal(10, 1, (26, 6))
+        Y[0, 3:] += eff
+        r = difference_in_differences(panel_from_arrays(Y, T, reform_t=2011.0, polarity="low_is_good"),
+                                      inference="randomisation")
+        d = did_2x2(Y, np.arange(6) >= 3)
+        lo, hi = r.ci_low, r.ci_high
+        assert math.isfinite(lo) and math.isfinite(hi) and lo <= r.estimate <= hi
+        assert (lo <= 0 <= hi) == (r.p_value > 0.05)
+        assert (r.direction == "no_clear_change") == (r.p_value > 0.05)
+        width = hi - lo
+        for delta in np.linspace(lo + 1e-6 * width, hi - 1e-6 * width, 25):
+            assert rank_p_value(d[0] - delta, d[1:])[0] > 0.05
+        for delta in (lo - 1e-6 * width, hi + 1e-6 * width):
+            assert rank_p_value(d[0] - delta, d[1:])[0] <= 0.05

@@ -239,5 +239,34 @@ def test_summary_is_one_honest_sentence(rng):
     assert r.evidence in ("strong", "moderate") and r.direction == "worse"
     assert r.summary.count(". ") == 0 and r.summary.endswith("not proof that the reform caused it.")
     assert "higher than a synthetic control" in r.summary
+    assert "; lower is better)" in r.summary                     # which way is better, as the other methods say
+    named = dataclasses.replace(panel, indicator_name="Preventable mortality from cardiovascular disease")
+    assert "'s preventable mortality from cardiovascular disease averaged" in synthetic_control(named).summary
     off = synthetic_control(panel, placebo=False)
     assert math.isnan(off.p_value) and off.evidence == "insufficient" and "not assessed" in off.summary
+
+
+def test_leave_one_out_failed_refit_is_not_a_sign_flip(rng, monkeypatch):
+    from placeimpact.methods import synth as synth_mod
+    from placeimpact.methods.leave_one_out import LeaveOneOut
+
+    loo = LeaveOneOut(dropped=("A", "B", "C"), dropped_weight=np.array([0.5, 0.3, 0.2]),
+                      estimates=np.array([2.0, np.nan, 3.0]), pre_rmspe=np.ones(3), synthetic=np.zeros((3, 4)))
+    assert not loo.sign_changes(2.5) and loo.sign_changes(-1.0)
+    assert loo.failed == ("B",) and (loo.low, loo.high) == (2.0, 3.0)
+
+    panel = sim(rng, n=40, effect=8.0)
+    base = synthetic_control(panel, in_time_placebo=False)
+    assert not any("changes the sign" in w for w in base.warnings)
+    assert base.evidence in ("strong", "moderate")      # a sign-flip downgrade would show
+
+    def broken(*a, **kw):                      # the first refit fails
+        out = leave_one_out(*a, **kw)
+        return dataclasses.replace(out, estimates=np.r_[np.nan, out.estimates[1:]])
+
+    monkeypatch.setattr(synth_mod, "_leave_one_out", broken)
+    r = synthetic_control(panel, in_time_placebo=False)
+    assert not any("changes the sign" in w for w in r.warnings)
+    assert any("could not refit without 1 of" in w for w in r.warnings)
+    assert r.diagnostics["loo_n_failed"] == 1 and r.evidence == base.evidence
+    assert math.isfinite(r.diagnostics["loo_low"])

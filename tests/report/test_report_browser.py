@@ -7,9 +7,11 @@ full-page screenshot kept in ``test-artifacts/report.png``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from conftest import ARTIFACTS
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # made by the chromium_page fixture
 
 pytestmark = pytest.mark.browser
 

@@ -42,6 +42,18 @@ def _register_evaluate_framework(app: typer.Typer) -> None:
 
 
 # -- evaluate-indicator (helper E1): every method on one indicator -------------------------------
+def _ci_cell(lo: float, hi: float) -> str:
+    """Table text of a 95% interval: blank when none, "unbounded" (or -inf/inf at one end) when infinite."""
+    from ..methods._common import fmt as num
+
+    if lo != lo or hi != hi:
+        return ""
+    if lo == float("-inf") and hi == float("inf"):
+        return "unbounded"
+    end = {float("-inf"): "−∞", float("inf"): "∞"}
+    return f"{end.get(lo) or num(lo)} to {end.get(hi) or num(hi)}"
+
+
 def _register_evaluate_indicator(app: typer.Typer) -> None:
     """``placeimpact evaluate-indicator``: every method's result for one indicator and one area."""
 
@@ -88,8 +100,7 @@ def _register_evaluate_indicator(app: typer.Typer) -> None:
 
         show = pd.DataFrame({
             "method": df["method"], "estimate": [num(x) for x in df["estimate"].astype(float)],
-            "95% CI": [f"{num(a)} to {num(b)}" if a == a else "" for a, b in zip(df["ci_low"].astype(float),
-                                                                                  df["ci_high"].astype(float))],
+            "95% CI": [_ci_cell(r.ci_low, r.ci_high) for r in ev.results],   # the frame has inf as missing
             "p": [f"{x:.2g}" if x == x else "" for x in df["p_value"].astype(float)],
             "direction": df["direction"], "evidence": df["evidence"], "label": df["label"]})
         emit(show, fmt, title=title)

@@ -22,6 +22,8 @@ from typing import Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..methods._common import grade
+
 __all__ = [
     "benjamini_hochberg", "synthesize", "Synthesis", "Verdict", "DomainSummary", "HEADLINE_ORDER",
     "FINDING_COLUMNS", "verdict_phrase", "caveat_flags", "ATTRIBUTION",
@@ -204,8 +206,24 @@ def _effect_text(row: pd.Series) -> str:
     if math.isfinite(row["p_value"]):
         bits.append(_pfmt(row["p_value"]))
     if math.isfinite(row.get("q_value", math.nan)):
-        bits.append(f"q = {row['q_value']:.3f} after Benjamini–Hochberg across primary outcomes")
+        bits.append(f"q = {row['q_value']:.3f} after Benjamini–Hochberg across primary outcomes"
+                    + (" (the verdict and strength of evidence rest on q)" if _q_graded(row) else ""))
     return text + (f"; {', '.join(bits)}" if bits else "")
+
+
+def _q_graded(row: pd.Series) -> bool:
+    """Whether this row's verdict and evidence rest on its Benjamini–Hochberg q-value (a primary outcome)."""
+    return bool(row["primary"]) and math.isfinite(row.get("q_value", math.nan)) and math.isfinite(row["p_value"])
+
+
+def _evidence_on_q(row: pd.Series, evidence: str) -> str:
+    """The method's evidence re-graded on q instead of p, keeping the levels its caveats cost; never raised."""
+    if not _q_graded(row) or evidence not in EVIDENCE_ORDER:
+        return evidence
+    on_p = grade(float(row["p_value"]))
+    drops = max(0, EVIDENCE_ORDER.index(on_p) - EVIDENCE_ORDER.index(evidence)) if on_p in EVIDENCE_ORDER else 0
+    on_q = grade(float(row["q_value"]), drops)
+    return on_q if EVIDENCE_ORDER.index(on_q) < EVIDENCE_ORDER.index(evidence) else evidence
 
 
 def _is_sig(row: pd.Series, alpha: float) -> bool:
@@ -256,6 +274,7 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
         else:
             kind = {"better": "improved", "worse": "worse"}.get(head["direction"], "changed")  # type: ignore[assignment]
             evidence = head["evidence"] if head["evidence"] in EVIDENCE_ORDER else "weak"
+            evidence = _evidence_on_q(head, evidence)    # primary outcomes: graded on q, like the verdict
             confirmed, others = same - 1, n_valid - 1
             if others and confirmed * 2 < others and evidence != "none":   # fewer than half of the others agree
                 evidence = EVIDENCE_ORDER[max(1, EVIDENCE_ORDER.index(evidence) - 1)]

@@ -19,7 +19,7 @@ from .result import Evidence, MethodResult
 __all__ = [
     "check_choice", "good_sign", "better_phrase", "fmt", "unit_of", "what_of", "period_name", "grade",
     "carried_warnings",
-    "insufficient", "window_shortfall", "t_interval", "placebo_t", "rank_p_value", "ATTRIBUTION",
+    "insufficient", "window_shortfall", "t_interval", "placebo_t", "rank_p_value", "rank_interval", "ATTRIBUTION",
 ]
 
 #: closing clause for summaries of a single area's change
@@ -189,3 +189,41 @@ def rank_p_value(focal: float, comparators: np.ndarray) -> tuple[float, float]:
     centre = np.mean(np.append(c, focal))
     at_least = 1 + int(np.sum(np.abs(c - centre) >= abs(focal - centre) - 1e-12))
     return at_least / (c.size + 1), 1 / (c.size + 1)
+
+
+def rank_interval(focal: float, comparators: np.ndarray, *, level: float = 0.95) -> tuple[float, float]:
+    """The effects ``delta`` that :func:`rank_p_value` does not reject: ``p(focal - delta) > 1 - level``.
+
+    Inverts the randomisation test of ``focal - mean(comparators)``: under ``H0: effect = delta``
+    the focal statistic less ``delta`` is exchangeable with the comparators'. The accepted set
+    is an interval containing the point estimate; it is unbounded, ``(-inf, inf)``, when the
+    smallest attainable p-value ``1/(m + 1)`` exceeds ``1 - level``.
+
+    Returns
+    -------
+    (ci_low, ci_high); NaN, NaN without comparators.
+    """
+    c = np.asarray(comparators, dtype=float)
+    c = c[np.isfinite(c)]
+    m = c.size
+    if m == 0 or not math.isfinite(focal):
+        return math.nan, math.nan
+    alpha = 1 - level
+    if 1 / (m + 1) > alpha:
+        return -math.inf, math.inf
+    # p depends on x = focal - delta and changes only where |c_j - centre(x)| = |x - centre(x)|,
+    # i.e. at x = c_j or x = (2 sum(c) - (m + 1) c_j) / (m - 1); in between it is constant.
+    s = c.sum()
+    brk = [c]
+    if m > 1:
+        brk.append((2 * s - (m + 1) * c) / (m - 1))
+    b = np.unique(np.concatenate(brk + [[c.mean()]]))
+    span = float(b[-1] - b[0]) + 1.0
+    mids = np.concatenate([[b[0] - span], (b[:-1] + b[1:]) / 2, [b[-1] + span]])
+    ok = np.array([rank_p_value(x, c)[0] > alpha for x in mids])
+    if not ok.any():        # cannot happen: p = 1 next to the comparator mean
+        return math.nan, math.nan
+    i, j = int(np.flatnonzero(ok)[0]), int(np.flatnonzero(ok)[-1])
+    x_lo = -math.inf if i == 0 else float(b[i - 1])
+    x_hi = math.inf if j == len(mids) - 1 else float(b[j])
+    return float(focal - x_hi), float(focal - x_lo)

@@ -15,7 +15,9 @@ more draw from the comparators' distribution, so the prediction-t
 of freedom (the p-value and 95% CI reported). The randomisation-inference p-value
 (permuting the treated label over all ``m + 1`` areas, Conley and Taber 2011) is in the
 diagnostics with its smallest attainable value, ``1/(m + 1)``: with the 15 neighbours of a
-CIPFA-style group it can never reach 0.05, which is why it is not the headline. The wild
+CIPFA-style group it can never reach 0.05, which is why it is not the headline. With
+``inference="randomisation"`` it is, and the 95% interval inverts the same test (the effects
+it does not reject at 5%; unbounded, -inf to inf, with fewer than 19 comparators). The wild
 cluster bootstrap is not offered: with a single treated cluster it is unreliable
 (MacKinnon and Webb 2018).
 
@@ -37,7 +39,7 @@ from scipy import stats
 from ..panel import Panel
 from ._common import (
     ATTRIBUTION, better_phrase, what_of, carried_warnings, check_choice, fmt, grade, insufficient, placebo_t,
-    rank_p_value, unit_of,
+    rank_interval, rank_p_value, unit_of,
 )
 from .result import MethodResult, direction_from
 
@@ -122,7 +124,8 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
         Fewest comparators with complete data (default 2; fewer than 5 is flagged).
     inference : {"placebo_t", "randomisation"}
         Which p-value is the headline (the other is in the diagnostics). Randomisation
-        inference needs at least 39 comparators to reach p < 0.05.
+        inference needs at least 19 comparators to reach p <= 0.05; with it the interval
+        inverts the randomisation test (unbounded with fewer comparators).
 
     Returns
     -------
@@ -184,11 +187,14 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
                      "assumes equal noise and may be too narrow")
         down += 1
 
-    p = pt["p_value"] if inference == "placebo_t" else ri_p
-    lo, hi = pt["ci_low"], pt["ci_high"]
+    if inference == "placebo_t":
+        p, (lo, hi) = pt["p_value"], (pt["ci_low"], pt["ci_high"])
+    else:   # the interval inverts the same randomisation test, so it excludes zero exactly when p <= 0.05
+        p, (lo, hi) = ri_p, rank_interval(d[0], d[1:])
+        if not math.isfinite(lo) and not math.isnan(lo):
+            warns.append(f"with {m} comparators the smallest attainable randomisation p-value is {ri_min:.3g}, "
+                         "so no 5% test is possible and the 95% interval is unbounded")
     direction = direction_from(est, lo, hi, panel.polarity)
-    if inference == "randomisation":
-        direction = direction if p < 0.05 else ("no_clear_change" if math.isfinite(p) else "not_assessed")
     label = {"better": "better than comparators", "worse": "worse than comparators", "higher": "rose more",
              "lower": "fell more"}.get(direction, "no clear difference from comparators")
     diag = {"n_pre": n_pre, "n_post": n_post, "n_comparators": m, "twfe_estimate": est, "se": pt["se"],
@@ -196,7 +202,10 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
             "placebo_t_p_value": pt["p_value"], "randomisation_p_value": ri_p, "randomisation_min_p": ri_min,
             "pretrend_p_value": pt_p, "pretrend_test": pt_name, "pre_slope_difference": sl["estimate"],
             "pre_slope_difference_p_value": sl["p_value"], "noise_ratio": noise_ratio,
-            "reference_period": panel.period_labels[int(np.flatnonzero(use)[ref])], "inference": inference}
+            "reference_period": panel.period_labels[int(np.flatnonzero(use)[ref])], "inference": inference,
+            "ci_method": ("prediction-t interval" if inference == "placebo_t"
+                          else "inverted randomisation test (permuting the treated label)"),
+            "placebo_t_ci": [pt["ci_low"], pt["ci_high"]]}
     nan = np.full(panel.n_periods, np.nan)
     b_all, lo_all, hi_all, cm = nan.copy(), nan.copy(), nan.copy(), nan.copy()
     b_all[use], lo_all[use], hi_all[use] = beta, beta - q * b_se, beta + q * b_se
@@ -206,9 +215,12 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
               "comparator_mean": cm}
     parallel = ("pre-reform trends looked parallel" if not worst < 0.10
                 else "pre-reform trends may not have been parallel, which weakens this")
+    ci_text = (f"95% CI {fmt(lo)} to {fmt(hi)}" if math.isfinite(lo) and math.isfinite(hi)
+               else "95% interval unbounded: too few comparators for a 5% randomisation test"
+               if not math.isnan(lo) else "no interval")
     summary = (f"Relative to the average of its {m} comparators, {panel.focal_name}'s {what_of(panel)} moved "
                f"{fmt(abs(est))}{unit} {'higher' if est > 0 else 'lower'} from before to after the reform "
-               f"(95% CI {fmt(lo)} to {fmt(hi)}; {better_phrase(panel.polarity)}); {parallel}; {ATTRIBUTION}.")
+               f"({ci_text}; {better_phrase(panel.polarity)}); {parallel}; {ATTRIBUTION}.")
     return MethodResult(
         method=_METHOD, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand, estimate=est,
         ci_low=lo, ci_high=hi, p_value=p, direction=direction, label=label, evidence=grade(p, down),

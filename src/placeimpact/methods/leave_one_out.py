@@ -32,16 +32,28 @@ class LeaveOneOut:
     synthetic: np.ndarray
 
     @property
+    def failed(self) -> tuple[str, ...]:
+        """Donors without which the synthetic control could not be refitted (NaN estimate)."""
+        return tuple(d for d, e in zip(self.dropped, self.estimates) if not np.isfinite(e))
+
+    @property
     def low(self) -> float:
-        return float(np.min(self.estimates))
+        """Smallest refit estimate (refits that failed left out; NaN when none succeeded)."""
+        ok = self.estimates[np.isfinite(self.estimates)]
+        return float(np.min(ok)) if ok.size else float("nan")
 
     @property
     def high(self) -> float:
-        return float(np.max(self.estimates))
+        ok = self.estimates[np.isfinite(self.estimates)]
+        return float(np.max(ok)) if ok.size else float("nan")
 
     def sign_changes(self, estimate: float) -> bool:
-        """True when some refit's estimate has the opposite sign to ``estimate``."""
-        return bool(np.any(np.sign(self.estimates) != np.sign(estimate)))
+        """True when some successful refit's estimate has the opposite sign to ``estimate``.
+
+        A refit that failed (NaN) is not a sign change: see :attr:`failed`.
+        """
+        ok = self.estimates[np.isfinite(self.estimates)]
+        return bool(np.any(np.sign(ok) != np.sign(estimate)))
 
 
 def leave_one_out(data: SynthData, weights: np.ndarray, *, v: np.ndarray | None = None) -> LeaveOneOut:

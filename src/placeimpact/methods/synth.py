@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import MethodError, PlaceImpactError
 from ..panel import Panel
-from ._common import ATTRIBUTION, carried_warnings, fmt, grade, insufficient, unit_of
+from ._common import ATTRIBUTION, better_phrase, carried_warnings, fmt, grade, insufficient, unit_of, what_of
 from .leave_one_out import leave_one_out as _leave_one_out
 from .placebo_space import placebo_in_space
 from .placebo_time import placebo_in_time
@@ -212,13 +212,17 @@ def synthetic_control(
                 down += 1
     if leave_one_out:
         loo = _leave_one_out(data, w, v=v)
-        diag.update({"loo_low": loo.low, "loo_high": loo.high, "loo_n": len(loo.dropped)})
+        diag.update({"loo_low": loo.low, "loo_high": loo.high, "loo_n": len(loo.dropped),
+                     "loo_n_failed": len(loo.failed), "loo_failed": list(loo.failed)})
         series.update({"loo_dropped": np.array(loo.dropped), "loo_estimates": loo.estimates,
                        "loo_synthetic": loo.synthetic})
         if loo.sign_changes(est):
             warnings.append(f"leaving out one donor changes the sign of the estimate (range {fmt(loo.low)} to "
                             f"{fmt(loo.high)}): the result rests on single donors")
             down += 1
+        if loo.failed:     # not a sign flip: says nothing about the estimate, so no downgrade
+            warnings.append(f"leave-one-out: could not refit without {len(loo.failed)} of {len(loo.dropped)} "
+                            f"donor(s) ({', '.join(loo.failed)})")
 
     evidence: Evidence = grade(p, down)
     if quality["poor_pre_fit"] and evidence in ("strong", "moderate"):
@@ -234,13 +238,15 @@ def synthetic_control(
 def _summary(panel: Panel, est: float, diag: dict, evidence: Evidence, p: float, undowngraded: Evidence) -> str:
     """One honest sentence."""
     side = "higher" if est > 0 else "lower"
-    head = (f"After the reform {panel.focal_name}'s {panel.indicator_name} averaged {fmt(abs(est))}{unit_of(panel)} "
+    head = (f"After the reform {panel.focal_name}'s {what_of(panel)} averaged {fmt(abs(est))}{unit_of(panel)} "
             f"{side} than a synthetic control weighted from {diag['n_donors_positive']} of {diag['n_donors']} "
             "donor areas")
+    better = better_phrase(panel.polarity)
     if math.isnan(p):
-        return head + "; without placebo inference, how unusual that gap is was not assessed."
+        return head + f" ({better}); without placebo inference, how unusual that gap is was not assessed."
     if evidence == "none":
-        return head + f", but placebo areas showed gaps as large (p = {p:.2g}), so there is no clear sign of a change."
+        return head + (f" ({better}), but placebo areas showed gaps as large (p = {p:.2g}), so there is no clear "
+                       "sign of a change.")
     if diag.get("poor_pre_fit"):
         why = "the synthetic control matched the pre-reform years poorly"
     elif evidence != undowngraded:
@@ -249,4 +255,4 @@ def _summary(panel: Panel, est: float, diag: dict, evidence: Evidence, p: float,
         why = "some placebo areas showed gaps nearly as large"
     else:
         why = "few placebo areas showed a gap as large"
-    return head + f" (placebo p = {p:.2g}; {evidence} evidence: {why}); {ATTRIBUTION}."
+    return head + f" (placebo p = {p:.2g}; {evidence} evidence: {why}; {better}); {ATTRIBUTION}."
