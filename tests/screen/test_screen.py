@@ -127,6 +127,71 @@ def test_dask_local_cluster_two_workers_equals_local(sim_panels):
     pd.testing.assert_frame_equal(a.skipped, d.skipped)
 
 
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """A scheduler and two single-threaded workers as separate OS processes, like a real cluster."""
+    pytest.importorskip("distributed")
+    import json
+    import subprocess
+    import sys
+    import time
+
+    d = tmp_path_factory.mktemp("dask")
+    sfile = d / "scheduler.json"
+    dask_cli = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    worker_cli = [sys.executable, "-m", "distributed.cli.dask_worker"]
+    procs = [subprocess.Popen(dask_cli + ["--scheduler-file", str(sfile), "--host", "127.0.0.1",
+                                          "--port", "0", "--dashboard-address", ":0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not sfile.exists() or not sfile.read_text().strip():
+            assert time.monotonic() < deadline, "dask scheduler did not start"
+            time.sleep(0.2)
+        time.sleep(0.2)
+        address = json.loads(sfile.read_text())["address"]
+        procs.append(subprocess.Popen(worker_cli + ["--scheduler-file", str(sfile), "--nworkers", "2",
+                                                    "--nthreads", "1", "--no-dashboard",
+                                                    "--local-directory", str(d)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from dask.distributed import Client
+
+        with Client(address, timeout=60) as c:
+            c.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_dask_scheduler_address_equals_local(sim_panels, dask_cluster):
+    a = screen_panels(sim_panels, executor="serial")
+    d = screen_panels(sim_panels, scheduler=dask_cluster)
+    assert d.meta["executor"] == "dask"
+    pd.testing.assert_frame_equal(a.table, d.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(a.skipped, d.skipped)
+
+
+def test_cli_screen_on_scheduler_equals_serial(loaded_store, dask_cluster, tmp_path):
+    from placeimpact.cli import app
+
+    outs = {}
+    for name, extra in (("serial", ["--workers", "1"]), ("dask", ["--scheduler", dask_cluster])):
+        out = tmp_path / name
+        r = CliRunner().invoke(app, ["screen", "--start", "2011", "--indicators", CVD, *extra,
+                                     "--out", str(out), "--store", loaded_store.path])
+        assert r.exit_code == 0, r.output
+        outs[name] = pd.read_csv(out / "screen.csv")
+    assert len(outs["serial"]) > 100
+    pd.testing.assert_frame_equal(outs["serial"], outs["dask"], check_exact=False, rtol=1e-12)
+
+
 def test_real_screen_wigan_cvd(loaded_store, tmp_path):
     from placeimpact.screen import run_screen
 
