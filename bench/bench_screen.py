@@ -1,6 +1,9 @@
 """Benchmark: the full England screen, every indicator in the store, upper tier, full in-space placebos.
 
-Run: ``.venv/bin/python bench/bench_screen.py [--store FILE] [--executor local|serial|dask] [--workers N]``
+Run: ``.venv/bin/python bench/bench_screen.py [--store FILE] [--start YEAR] [--executor local|serial|dask] [--workers N]``
+
+``--start`` is the reform start (default 2011, the worked example). Most series in the store begin
+after 2011, so a later start (``--start 2018``) screens many more indicators: the heavier load.
 
 Without ``--store`` the shared data (``../shared/data``) is loaded into a temporary store first,
 in a separate process (not timed). The screen then runs in a fresh child process so that its
@@ -50,9 +53,9 @@ def _child(args) -> None:
     th.start()
     with open_store(args.store, read_only=True) as s:
         t0 = time.perf_counter()
-        panels = bulk_panels(s, reform_start="2011", area_type="upper")
+        panels = bulk_panels(s, reform_start=args.start, area_type="upper")
         t1 = time.perf_counter()
-    res = screen_panels(panels, start="2011", executor=args.executor, workers=args.workers,
+    res = screen_panels(panels, start=args.start, executor=args.executor, workers=args.workers,
                         dask_local=args.workers if args.executor == "dask" else None)
     t2 = time.perf_counter()
     stop.set()
@@ -77,6 +80,7 @@ def _child(args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--store", type=Path)
+    ap.add_argument("--start", default="2011", help="reform start (default 2011)")
     ap.add_argument("--executor", default="local", choices=["local", "serial", "dask"])
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -92,12 +96,14 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", _CLI, "data", "load", "--from", str(DATA), "--store", str(args.store)],
                        check=True, stdout=subprocess.DEVNULL)
         print(f"loaded ../shared/data into a temporary store in {time.perf_counter() - t:.1f} s (not timed)")
-    cmd = [sys.executable, __file__, "--child", "--store", str(args.store), "--executor", args.executor]
+    cmd = [sys.executable, __file__, "--child", "--store", str(args.store), "--executor", args.executor,
+           "--start", args.start]
     if args.workers:
         cmd += ["--workers", str(args.workers)]
     line = [x for x in subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()
             if x.startswith("RESULT ")][-1]
     r = json.loads(line[7:])
+    print(f"reform start {args.start}")
     print(f"indicators with data for upper-tier areas: {r['indicators_in_store']}; screened {r['screened']}; "
           f"left out {r['skipped']} ({r['skip_reasons']})")
     print(f"areas {r['areas']}; {r['fits']:,} leave-one-out synthetic-control fits, equal to the {r['placebo_fits']:,} "
