@@ -32,3 +32,10 @@ def test_reimport_same_file_changes_nothing(tmp_path, data_dir):
 def test_unknown_area_error_suggests_matches(loaded_store):
     with pytest.raises(StoreError, match="Wigan"):
         loaded_store.resolve_area("Wiga")
+
+
+def test_areas_carry_their_region_name(loaded_store):
+    a = loaded_store.areas("Wigan").set_index("code")
+    assert a.loc["E08000010", ["region_code", "region_name"]].tolist() == ["E12000002", "North West"]
+    cornwall = loaded_store.areas(area_type="unitary").set_index("code").loc["E06000052"]
+    assert cornwall["region_name"] == "South West"

@@ -336,7 +336,11 @@ class Store:
             params.append(upper_tier)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return self.frame(sql + " ORDER BY code", params)
+        df = self.frame(sql + " ORDER BY code", params)
+        regions = dict(self.con.execute(
+            "SELECT code, name FROM areas WHERE area_type IN ('region', 'country')").fetchall())
+        df.insert(df.columns.get_loc("region_code") + 1, "region_name", df["region_code"].map(regions))
+        return df
 
     def resolve_area(self, code_or_name: str) -> str:
         """An area code from a code or an exact (case-insensitive) name; errors list near matches."""

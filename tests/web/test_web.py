@@ -54,9 +54,10 @@ def report_html(client) -> str:
 def test_search_finds_wigan(client):
     r = client.get("/api/areas", params={"q": "wigan"})
     assert r.status_code == 200
-    assert [(a["code"], a["name"]) for a in r.json()] == [(WIGAN, "Wigan")]
+    assert [(a["code"], a["name"], a["region_name"]) for a in r.json()] == [(WIGAN, "Wigan", "North West")]
     page = client.get("/", params={"q": "Wigan"})
     assert page.status_code == 200 and f'href="/area/{WIGAN}"' in page.text
+    assert "<td>North West</td>" in page.text
     assert "No area matches" in client.get("/", params={"q": "Atlantis"}).text
 
 

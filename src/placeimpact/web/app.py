@@ -43,7 +43,7 @@ _ENV = jinja2.Environment(
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
 )
 _GSS = re.compile(r"^[EWSNK]\d{8}$", re.IGNORECASE)
-_AREA_COLUMNS = ["code", "name", "area_type", "region_code", "valid_from", "valid_to", "replaced_by"]
+_AREA_COLUMNS = ["code", "name", "area_type", "region_code", "region_name", "valid_from", "valid_to", "replaced_by"]
 _INDICATOR_COLUMNS = ["id", "source", "name", "unit", "value_type", "polarity", "period_kind", "n_obs",
                       "first_period", "last_period"]
 
