@@ -177,6 +177,13 @@ def test_caveat_flags_recognise_the_methods_own_warnings():
         "placebo_floor",)
     syn = synthesize(_frame([_row(0, "did", warnings=["only 3 comparators: the interval rests on very few areas"])]))
     assert "few comparator areas had data" in syn.verdicts[0].sentence
+    # ITS whose counterfactual line leaves the possible range; the window note alone raises nothing
+    assert caveat_flags([
+        "the straight line fitted before the reform, extended, falls below zero by 2018-20: a straight-line "
+        "projection is implausible this far ahead, so the ITS estimate overstates the departure from it"]) == (
+        "implausible_projection",)
+    assert caveat_flags(["the post-reform window (14 years) is longer than the pre-reform window (10 years): "
+                         "the projection runs far beyond the data it was fitted to"]) == ()
 
 
 def test_primary_evidence_is_graded_on_q_not_p():

@@ -230,3 +230,63 @@ def test_flat_and_duplicate_series_give_nan_not_warnings(rng):
     df, why = screen_panel(p)                            # warnings are errors in this test run
     assert why is None and len(df) == 8
     assert df["rmspe_ratio"].isna().sum() + np.isfinite(df["rmspe_ratio"]).sum() == 8
+
+
+def test_its_of_a_total_is_against_england_at_each_areas_share(rng):
+    """Simulated totals: areas of sizes 0.5-3 on one national path with a 10% step at the reform; England is
+    200 times that path. Against England's own total every area's ITS level would be England's step."""
+    import dataclasses
+
+    T, n = 16, 30
+    t = 2001.5 + np.arange(T)
+    tt = t - 2009.0
+    g = 100 * np.exp(0.02 * tt) * np.where(tt > 0, 0.9, 1.0)
+    size = rng.uniform(0.5, 3.0, n)
+    Y = size[:, None] * g[None, :] * (1 + rng.normal(0, 0.001, (n, T)))
+    Y[4] += 3.0 * (tt > 0)                                      # one area gains 3 after the reform
+    base = panel_from_arrays(Y, t, reform_t=2009.0, england=200 * g)
+    total = dataclasses.replace(base, value_type="count", unit="in £ millions")
+    naive, _ = screen_panel(base)
+    df, why = screen_panel(total)
+    assert why is None
+    assert (naive["its_level"].abs() > 100).all()               # England's step of about -2,000, less the area's
+    lvl = df.set_index("area_code")["its_level"]
+    assert lvl.drop(base.area_codes[4]).abs().max() < 0.5
+    assert lvl[base.area_codes[4]] == pytest.approx(3.0, abs=0.5)
+    assert df["warnings"].str.contains("a total: ITS against England scaled to the area's pre-reform share").all()
+    # the fit is the OLS of the area minus England times its pre-reform share
+    import statsmodels.api as sm
+
+    pre = base.pre
+    share = Y[4, pre].sum() / (200 * g[pre]).sum()
+    post = (~pre).astype(float)
+    ols = sm.OLS(Y[4] - share * 200 * g, np.column_stack([np.ones(T), tt, post, tt * post])).fit()
+    row = df.set_index("area_code").loc[base.area_codes[4]]
+    assert_allclose([row["its_level"], row["its_slope"], row["its_slope_se"]],
+                    [ols.params[2], ols.params[3], ols.bse[3]], rtol=1e-8)
+
+
+AIR = "ons-els:air-pollution-regulating"
+
+
+def test_real_screen_its_for_a_total_is_not_englands_step(loaded_store):
+    """Air pollution regulating is a total (GBP m): Wigan's ITS reference is England at Wigan's pre-reform share."""
+    import statsmodels.api as sm
+
+    from placeimpact.panel import build_panel
+    from placeimpact.screen import run_screen
+
+    t = run_screen(loaded_store, start=2011, indicators=[AIR], executor="serial").table
+    assert len(t) > 100
+    # against England's own total every area's ITS level was England's step (about -106)
+    assert t["its_level"].abs().median() < 2 and t["its_level"].std() > 0.05
+    assert t["warnings"].str.contains("a total: ITS against England scaled").all()
+    row = t[t["area_code"] == WIGAN].iloc[0]
+    p = build_panel(loaded_store, indicator=AIR, area=WIGAN, reform_start="2011")
+    use = p.pre | p.post
+    share = np.nansum(p.focal_values[p.pre]) / np.nansum(p.england_values[p.pre])
+    d = (p.focal_values - share * p.england_values)[use]
+    tt = p.t[use] - p.reform_t
+    post = p.post[use].astype(float)
+    ols = sm.OLS(d, np.column_stack([np.ones_like(tt), tt, post, tt * post])).fit()
+    assert_allclose([row["its_level"], row["its_slope"]], ols.params[2:], rtol=1e-6)

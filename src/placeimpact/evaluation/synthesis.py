@@ -63,6 +63,7 @@ _CAVEATS: dict[str, str] = {
     "placebo_floor": r"smallest attainable placebo p",
     "few_periods": r"few (pre|post|period)|only \d+ (pre|post|period)|short series",
     "overlapping": r"overlap|rolling",
+    "implausible_projection": r"straight-line projection is implausible",
 }
 
 _CAVEAT_TEXT: dict[str, str] = {
@@ -73,6 +74,8 @@ _CAVEAT_TEXT: dict[str, str] = {
     "few_periods": "there are few periods before or after the reform",
     "placebo_floor": "the synthetic control's placebo test cannot reach 5% significance with so small a donor pool",
     "overlapping": "periods overlap (rolling averages), so consecutive points are not independent",
+    "implausible_projection": "the interrupted time series extends the pre-reform straight line beyond the "
+                              "indicator's possible range, so it overstates the departure from it",
 }
 
 

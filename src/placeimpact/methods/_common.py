@@ -1,12 +1,16 @@
 """Small helpers shared by the change, trend, ITS and DiD methods.
 
 Wording (polarity, units), evidence grading, the "insufficient" result, t intervals,
-and the placebo-t test that compares one treated area with a handful of comparators.
+the placebo-t test that compares one treated area with a handful of comparators, and
+what the indicator's unit allows: whether it is a total (:func:`is_total`, with
+:func:`size_scale` to make a reference comparable) and its possible range
+(:func:`possible_range`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -18,7 +22,7 @@ from .result import Evidence, MethodResult
 
 __all__ = [
     "check_choice", "good_sign", "better_phrase", "fmt", "unit_of", "what_of", "period_name", "grade",
-    "carried_warnings",
+    "carried_warnings", "is_total", "size_scale", "total_note", "size_note", "possible_range", "first_outside",
     "insufficient", "window_shortfall", "t_interval", "placebo_t", "rank_p_value", "rank_interval", "ATTRIBUTION",
 ]
 
@@ -27,6 +31,15 @@ ATTRIBUTION = "this is an association, not proof that the reform caused it"
 
 _BOUNDARY_WORDS = ("abolished", "was created", "boundary", "predecessor", "reorganis")
 _LEVELS: tuple[Evidence, ...] = ("strong", "moderate", "weak", "none")
+#: a unit that is a rate, share, score or average, never a total, whatever the value type says
+_NOT_TOTAL = re.compile(r"\bper\b|%|percent|\brate\b|\bratio\b|\bscore\b|\bproportion\b|\baverage\b|\bmean\b"
+                        r"|\bindex\b|\bshare\b")
+#: a money amount in thousands, millions or billions (published totals, e.g. "in £ millions, 2024 prices")
+_MONEY_TOTAL = re.compile(r"£\s*(?:m|bn|k)\b|£\s*(?:millions?|billions?|thousands?)\b"
+                          r"|\b(?:millions?|billions?) of pounds\b")
+#: value types that cannot be negative (rates, shares, years of life, ratios, counts)
+_NON_NEGATIVE = frozenset({"proportion", "crude_rate", "dsr", "life_expectancy", "ratio", "count"})
+_SCALE = re.compile(r"\(\s*0\s+to\s+(\d+(?:\.\d+)?)\s*\)|\bout of\s+(\d+(?:\.\d+)?)\b")
 
 
 def check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
@@ -95,6 +108,113 @@ def carried_warnings(panel: Panel) -> tuple[list[str], int]:
     w = list(panel.warnings)
     boundary = any(any(b in x.lower() for b in _BOUNDARY_WORDS) for x in w)
     return w, int(boundary)
+
+
+def is_total(panel: Panel) -> bool:
+    """True when the indicator is a total: an extensive quantity that scales with the area's size.
+
+    Value type ``count`` (people, enterprises, guest nights, and money amounts such as
+    "£ million" since sources classify them so), or a unit naming money in thousands,
+    millions or billions (stores loaded before such totals were classified ``count``); never
+    a unit that reads as a rate, share, score or average ("per 10,000 people", "%", "ratio").
+    England's total is then not comparable with an area's: see :func:`size_scale`.
+    """
+    unit = (panel.unit or "").lower()
+    if _NOT_TOTAL.search(unit):
+        return False
+    return panel.value_type == "count" or bool(_MONEY_TOTAL.search(unit))
+
+
+def size_scale(rows: np.ndarray, ref: np.ndarray, pre: np.ndarray) -> np.ndarray:
+    """Each row's pre-reform size relative to ``ref``: ``sum(rows) / sum(ref)`` over the pre periods both have.
+
+    For a total, ``scale * ref`` is the reference rescaled to the area's size (England's
+    total times the area's pre-reform share of it): a gap from it measures departure from
+    keeping that share, in the area's own units. NaN where there is no common pre period
+    or either sum is not positive (a share of a non-positive total means nothing).
+
+    Parameters
+    ----------
+    rows : ndarray, shape (k, n)    area series
+    ref : ndarray, shape (n,)       reference series (England or a comparator mean)
+    pre : ndarray of bool, shape (n,)
+
+    Returns
+    -------
+    ndarray, shape (k,)
+    """
+    rows = np.atleast_2d(np.asarray(rows, dtype=float))
+    ref = np.asarray(ref, dtype=float)
+    ok = np.isfinite(rows) & (np.isfinite(ref) & np.asarray(pre, bool))[None, :]
+    num = np.where(ok, rows, 0.0).sum(axis=1)
+    den = np.where(ok, ref[None, :], 0.0).sum(axis=1)
+    good = ok.any(axis=1) & (num > 0) & (den > 0)
+    return np.where(good, num / np.where(good, den, 1.0), np.nan)
+
+
+def total_note(panel: Panel, ref_name: str, scale: float) -> str:
+    """The warning that says a total is compared with a rescaled reference (no evidence level lost)."""
+    what = (f"{panel.focal_name}'s pre-reform share of it ({scale:.2%})" if ref_name == "England"
+            else f"{panel.focal_name}'s pre-reform size ({fmt(scale)} times it)")
+    return (f"this indicator is a total, which scales with the area's size: {ref_name}'s total is not comparable "
+            f"with {panel.focal_name}'s, so it is rescaled to {what}")
+
+
+def size_note(panel: Panel, focal: np.ndarray, comparators: np.ndarray, pre: np.ndarray) -> str | None:
+    """For a total, a warning when the area's pre-reform size is not within 2/3 to 3/2 of the comparators' mean.
+
+    Methods that compare absolute changes with comparators (change, DiD) are fair for a
+    total only among areas of similar size: a common proportional change moves a larger
+    area's total further. ``focal`` (n,), ``comparators`` (m, n) and ``pre`` (n,) cover the
+    same periods. None when the indicator is not a total or the sizes are similar.
+    """
+    c = np.atleast_2d(np.asarray(comparators, dtype=float))
+    if not is_total(panel) or c.shape[0] == 0:
+        return None
+    ok = np.isfinite(c)
+    cnt = ok.sum(axis=0)
+    mean = np.where(cnt > 0, np.where(ok, c, 0.0).sum(axis=0) / np.maximum(cnt, 1), np.nan)
+    r = float(size_scale(np.asarray(focal, dtype=float)[None, :], mean, pre)[0])
+    if math.isfinite(r) and 2 / 3 <= r <= 1.5:
+        return None
+    size = (f"before the reform {panel.focal_name} was {fmt(r, 2)} times the comparators' mean size"
+            if math.isfinite(r) else "the sizes cannot be compared")
+    return (f"this indicator is a total, which scales with the area's size, and {size}: differences in absolute "
+            "change partly reflect size, not only the reform")
+
+
+def possible_range(panel: Panel) -> tuple[float, float]:
+    """(low, high): values the indicator cannot leave, from its value type and unit; -inf/inf when open.
+
+    Zero is the floor of rates, proportions, ratios, life expectancy, counts and totals
+    (value types ``proportion``, ``crude_rate``, ``dsr``, ``life_expectancy``, ``ratio``,
+    ``count``) and of an explicit scale, unless a value in the panel is negative (a net
+    amount). The ceiling is 100 for a percentage (a ``proportion`` in "%" or "percent"),
+    and N for a unit that names its scale: "proportion (0 to 1)", "score (0 to 12)",
+    "score out of 10".
+    """
+    unit = (panel.unit or "").lower()
+    m = _SCALE.search(unit)
+    top = float(m.group(1) or m.group(2)) if m else math.inf
+    if panel.value_type == "proportion" and not m and ("%" in unit or "percent" in unit):
+        top = 100.0
+    low = -math.inf
+    if panel.value_type in _NON_NEGATIVE or m:
+        seen = np.concatenate([np.ravel(panel.values), np.ravel(panel.england_values)])
+        seen = seen[np.isfinite(seen)]
+        if not (seen < 0).any():
+            low = 0.0
+    return low, top
+
+
+def first_outside(values: np.ndarray, low: float, high: float) -> tuple[int, str] | None:
+    """(index, "below" | "above") of the first finite value outside [low, high], or None."""
+    v = np.asarray(values, dtype=float)
+    bad = np.isfinite(v) & ((v < low) | (v > high))
+    if not bad.any():
+        return None
+    j = int(np.flatnonzero(bad)[0])
+    return j, "below" if v[j] < low else "above"
 
 
 def grade(p: float, downgrades: int = 0) -> Evidence:

@@ -26,7 +26,7 @@ import numpy as np
 from ..panel import Panel
 from ._common import (
     ATTRIBUTION, better_phrase, carried_warnings, check_choice, fmt, good_sign, grade, insufficient, placebo_t,
-    rank_p_value, unit_of, what_of, period_name,
+    rank_p_value, size_note, unit_of, what_of, period_name,
 )
 from .result import MethodResult, direction_from
 
@@ -110,6 +110,9 @@ def change_vs_neighbours(
         return insufficient(_METHOD, panel, estimand, f"only {m} comparator(s) have values in the compared "
                             "periods (need 2)", warns)
     comp, comp_se = comp[have], comp_se[have]
+    sized = size_note(panel, panel.focal_values, panel.comparator_values[have], before)
+    if sized:
+        warns.append(sized)
     c1, se1 = float(change[0]), float(se[0])
     s = good_sign(panel.polarity)
     key = s if s else 1

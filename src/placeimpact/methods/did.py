@@ -39,7 +39,7 @@ from scipy import stats
 from ..panel import Panel
 from ._common import (
     ATTRIBUTION, better_phrase, what_of, carried_warnings, check_choice, fmt, grade, insufficient, placebo_t,
-    rank_interval, rank_p_value, unit_of,
+    rank_interval, rank_p_value, size_note, unit_of,
 )
 from .result import MethodResult, direction_from
 
@@ -154,6 +154,9 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
                             f"(need {max(2, min_comparators)})", warns)
     Y = np.vstack([panel.focal_values[use][None, :], C[keep]])
     post = panel.post[use]
+    sized = size_note(panel, Y[0], Y[1:], ~post)
+    if sized:
+        warns.append(sized)
     d = did_2x2(Y, post)
     pt = placebo_t(d[0], d[1:])
     est = pt["estimate"]

@@ -16,6 +16,19 @@ estimated by REML pooled over the focal area and its comparators (:mod:`._gls`),
 inference uses t on ``n - 4`` degrees of freedom. An OLS fit with Newey-West (HAC)
 standard errors (statsmodels) is reported in the diagnostics for comparison only: at these
 series lengths it is over-confident (see ``bench/bench_simulation.py``).
+
+The projection is checked, not just fitted: when the counterfactual (the pre-reform line
+extended) leaves the indicator's possible range during the post-reform window (below zero
+for a rate, proportion, count or life expectancy; above 100 for a percentage; see
+:func:`._common.possible_range`) a straight line cannot be what would have happened, the
+estimate overstates the departure from it, and the evidence drops one level. A post-reform
+window longer than the pre-reform one (a projection further ahead than the line was
+observed) is noted without a downgrade. Neither changes the estimate, interval or p-value.
+
+For a total (counts, "£ million"; :func:`._common.is_total`), which scales with the area's
+size, England's total is not comparable with the area's: the England-controlled fit uses
+England's series times the area's pre-reform share of it (:func:`._common.size_scale`),
+each comparator's gap likewise at its own share.
 """
 
 from __future__ import annotations
@@ -28,8 +41,9 @@ import statsmodels.api as sm
 
 from ..panel import Panel
 from ._common import (
-    ATTRIBUTION, better_phrase, what_of, carried_warnings, check_choice, fmt, good_sign, grade, insufficient,
-    t_interval, unit_of, window_shortfall,
+    ATTRIBUTION, better_phrase, what_of, carried_warnings, check_choice, first_outside, fmt, good_sign, grade,
+    insufficient, is_total, period_name, possible_range, size_scale, t_interval, total_note, unit_of,
+    window_shortfall,
 )
 from ._gls import averaging_matrix, gls_fit, reml_rho
 from .result import MethodResult, direction_from
@@ -147,8 +161,9 @@ def interrupted_time_series(
     estimand = {"average": f"average post-reform departure from the pre-reform trend{unit and ','}{unit}",
                 "level": f"level change at the reform start{unit and ','}{unit}",
                 "slope": f"change in yearly slope{unit and ','}{unit} per year"}[effect]
+    total = is_total(panel)
     if control == "england":
-        estimand += " (gap from England)"
+        estimand += " (gap from England rescaled to the area's pre-reform size)" if total else " (gap from England)"
     warns, down = carried_warnings(panel)
     eng = panel.england_values
     have_eng = bool(np.isfinite(eng[panel.pre | panel.post]).sum() >= 5)
@@ -156,8 +171,20 @@ def interrupted_time_series(
         return insufficient(_METHOD, panel, estimand, "England's series is missing, so the England-controlled "
                             "fit cannot be made; use control='none'", warns)
     y_own = panel.focal_values
-    y = y_own - eng if control == "england" else y_own
-    comp = panel.comparator_values - eng if control == "england" else panel.comparator_values
+    # England as the reference of the area (row 0) and of each comparator: for a total, at each one's size
+    scale = size_scale(panel.values, eng, panel.pre) if total else np.ones(panel.n_areas)
+    eng_rows = scale[:, None] * eng[None, :]
+    if total and have_eng and not math.isfinite(scale[0]):
+        if control == "england":
+            return insufficient(_METHOD, panel, estimand, (
+                f"this indicator is a total, which scales with the area's size, and {panel.focal_name}'s "
+                "pre-reform share of England's total cannot be computed (a pre-reform total is missing or not "
+                "positive), so England is not a comparable control; use control='none'"), warns)
+        have_eng = False
+    if control == "england" and total:
+        warns.append(total_note(panel, "England", float(scale[0])))
+    y = y_own - eng_rows[0] if control == "england" else y_own
+    comp = panel.comparator_values - eng_rows[1:] if control == "england" else panel.comparator_values
     use = (panel.pre | panel.post) & np.isfinite(y)
     n_pre, n_post = int((use & panel.pre).sum()), int((use & panel.post).sum())
     short = window_shortfall(n_pre, n_post, min_pre)
@@ -183,12 +210,24 @@ def interrupted_time_series(
             "pre_slope": r["pre_slope"], "post_slope": r["post_slope"], "n_series_pooled": r["n_pooled"] + 1,
             "hac_se": r["hac_se"], "hac_p_value": r["hac_p"], "control": control,
             "pre_curvature_p_value": r["curvature_p"],
-            "error_model": "annual AR(1) averaged over each period's years" if panel.overlapping else "AR(1)"}
+            "error_model": "annual AR(1) averaged over each period's years" if panel.overlapping else "AR(1)",
+            "total": total, "england_scale": float(scale[0]) if total else 1.0}
+    fit = r["fit"]
+    b = fit.params
+    line = r["X"][:, :2] @ b[:2]                                    # the pre-reform line, over the used periods
+    if control == "england":
+        w, d, extra = _projection_checks(panel, use, line + eng_rows[0][use],
+                                         "England's series plus the gap line fitted before the reform, extended,")
+    else:
+        w, d, extra = _projection_checks(panel, use, line)
+    warns += w
+    down += d
+    diag.update(extra)
     direction = direction_from(r["est"], r["lo"], r["hi"], panel.polarity)
     if control == "none" and have_eng:
         use_c = use & np.isfinite(eng)
         if int((use_c & panel.pre).sum()) >= 3 and int((use_c & panel.post).sum()) >= 2:
-            rc = _fit(panel, y_own - eng, panel.comparator_values - eng, use_c, effect, hac=False)
+            rc = _fit(panel, y_own - eng_rows[0], panel.comparator_values - eng_rows[1:], use_c, effect, hac=False)
             diag.update(controlled_estimate=rc["est"], controlled_ci_low=rc["lo"], controlled_ci_high=rc["hi"],
                         controlled_p_value=rc["p"])
             dc = direction_from(rc["est"], rc["lo"], rc["hi"], panel.polarity)
@@ -204,24 +243,68 @@ def interrupted_time_series(
                 warns.append(f"about {share:.0%} of the departure from trend is shared with England")
                 down += 1
     label = classify(direction, r["pre_slope"], r["post_slope"], panel.polarity)
-    fit = r["fit"]
-    b = fit.params
     nan = np.full(panel.n_periods, np.nan)
     fitted, counter, observed = nan.copy(), nan.copy(), nan.copy()
     fitted[use] = fit.fitted
-    counter[use] = r["X"][:, :2] @ b[:2]
+    counter[use] = line
     observed[use] = y[use]
     series = {"period_labels": np.array(panel.period_labels), "t": panel.t.copy(), "observed": observed,
               "fitted": fitted, "counterfactual": counter}
     return MethodResult(
         method=_METHOD, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand,
         estimate=r["est"], ci_low=r["lo"], ci_high=r["hi"], p_value=r["p"], direction=direction, label=label,
-        evidence=grade(r["p"], down), summary=_summary(panel, r, effect, label, control),
+        evidence=grade(r["p"], down), summary=_summary(panel, r, effect, label, control, total),
         warnings=tuple(warns), diagnostics=diag, series=series,
     )
 
 
-def _summary(panel: Panel, r: dict, effect: str, label: str, control: str) -> str:
+_LINE = "the straight line fitted before the reform, extended,"
+
+
+def _projection_checks(panel: Panel, use: np.ndarray, line: np.ndarray,
+                       what: str = _LINE) -> tuple[list[str], int, dict]:
+    """Warnings, evidence levels lost and diagnostics about projecting the pre-reform line forward.
+
+    ``line`` is the counterfactual of the area's own values over the periods ``use`` selects
+    (for the England-controlled fit: England's reference plus the projected gap). A line that
+    leaves the indicator's possible range in the post-reform window costs one level; a
+    post-reform window longer than the pre-reform one is only noted.
+    """
+    warns: list[str] = []
+    down = 0
+    post = panel.post[use]
+    low, high = possible_range(panel)
+    idx = np.flatnonzero(use)[post]
+    hit = first_outside(line[post], low, high)
+    diag: dict = {"possible_low": low, "possible_high": high, "counterfactual_leaves_range": None}
+    if hit is not None:
+        j, side = idx[hit[0]], hit[1]
+        when = period_name(panel, j)
+        if side == "below":
+            phrase = "falls below zero" if low == 0 else f"falls below {low:g}"
+        else:
+            u = (panel.unit or "").lower()
+            pct = high == 100 and ("%" in u or "percent" in u)
+            phrase = "rises above 100%" if pct else f"rises above {high:g}, the top of its scale,"
+        warns.append(f"{what} {phrase} by {when}: a straight-line "
+                     "projection is implausible this far ahead, so the ITS estimate overstates the departure "
+                     "from it")
+        down += 1
+        diag["counterfactual_leaves_range"] = panel.period_labels[j]
+    pre_u, post_u = use & panel.pre, use & panel.post
+    day = np.timedelta64(1, "D")
+    pre_years = float((panel.period_end[pre_u].max() - panel.period_start[pre_u].min() + day) / day) / 365.25
+    post_years = float((panel.period_end[post_u].max() - np.datetime64(panel.reform_start, "D") + day)
+                       / day) / 365.25
+    diag.update(pre_window_years=pre_years, post_window_years=post_years)
+    if post_years > pre_years + 1 / 12:     # by more than a month: not a rounding of period dates
+        yrs = lambda x: f"{x:.1f}".rstrip("0").rstrip(".")  # noqa: E731
+        warns.append(f"the post-reform window ({yrs(post_years)} years) is longer than the pre-reform window "
+                     f"({yrs(pre_years)} years): the line is projected further ahead than it was observed")
+    return warns, down, diag
+
+
+def _summary(panel: Panel, r: dict, effect: str, label: str, control: str, total: bool = False) -> str:
     name = panel.focal_name
     what = what_of(panel)
     unit = unit_of(panel)
@@ -230,7 +313,8 @@ def _summary(panel: Panel, r: dict, effect: str, label: str, control: str) -> st
     ci = f"95% CI {fmt(r['lo'])} to {fmt(r['hi'])}; {better_phrase(panel.polarity)}"
     subject, rel = f"{name}'s {what}", "its pre-reform trend"
     if control == "england":
-        subject = f"the gap between {name} and England in {what.split(' (')[0]}"
+        eng = f"England's total scaled to {name}'s pre-reform share" if total else "England"
+        subject = f"the gap between {name} and {eng} in {what.split(' (')[0]}"
         rel = "the pre-reform trend in that gap"
     if effect == "slope":
         core = (f"After the reform {subject} changed by {fmt(est)}{unit} a year relative to {rel}"

@@ -29,7 +29,15 @@ scale of its pre-period series (a fit tighter than the data's noise is over-fitt
 
 A cheap interrupted time series per area is fitted to the area's difference from
 England: ``d_t = b0 + b1 (t - t0) + b2 post + b3 (t - t0) post`` by OLS (naive
-standard errors: they ignore autocorrelation and overlapping rolling periods).
+standard errors: they ignore autocorrelation and overlapping rolling periods). The
+reference is England's series, or the mean over areas where England's is incomplete.
+For a total (counts, "£ million"; :func:`~placeimpact.methods._common.is_total`), which
+scales with the area's size, England's total is not comparable with an area's (every
+area's difference would be England's own level, and ``its_level`` England's step): the
+reference of each area is then England's series times the area's pre-reform share of it
+(:func:`~placeimpact.methods._common.size_scale`), so ``its_level`` and ``its_slope``
+measure the departure from keeping that share, in the area's units. An area whose share
+cannot be computed (a non-positive pre-reform total) gets no ITS, with a warning.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..methods._common import is_total, size_scale
 from ..methods.simplex import simplex_least_squares
 from ..panel import Panel
 
@@ -162,10 +171,12 @@ def _screen(panel: Panel, usable: np.ndarray, tol: float) -> pd.DataFrame:
     ratio = post_rmspe / np.maximum(denom, tiny)
     rank, p = _rank_p(ratio)
 
-    ref = panel.england_values
+    ref, ref_name = panel.england_values, "England"
     if not np.all(np.isfinite(ref[pre | post])):
-        ref = _nanmean(Vu.T)                                   # national reference missing
-    lvl, slope, slope_se = _its(Vu - ref[None, :], panel.t, pre, post, panel.reform_t)
+        ref, ref_name = _nanmean(Vu.T), "the mean over areas"  # national reference missing
+    total = is_total(panel)
+    share = size_scale(Vu, ref, pre) if total else np.ones(A)  # a total: the reference at each area's size
+    lvl, slope, slope_se = _its(Vu - share[:, None] * ref[None, :], panel.t, pre, post, panel.reform_t)
     _, its_p = _rank_p(np.abs(slope / slope_se))
 
     warn_common = []
@@ -181,6 +192,10 @@ def _screen(panel: Panel, usable: np.ndarray, tol: float) -> pd.DataFrame:
     if not fit.certified.all():
         extra = f"{int((~fit.certified).sum())} fits not certified"
         warnings = np.array([f"{w}; {extra}" if w else extra for w in warnings])
+    if total:
+        note = np.where(np.isfinite(share), f"a total: ITS against {ref_name} scaled to the area's pre-reform share",
+                        "a total with a non-positive pre-reform sum: no ITS")
+        warnings = np.array([f"{w}; {n}" if w else n for w, n in zip(warnings, note)])
     codes = np.array(panel.area_codes)[usable]
     names = np.array(panel.area_names)[usable]
     df = pd.DataFrame({

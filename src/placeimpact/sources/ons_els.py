@@ -15,6 +15,11 @@ The JSON (``ess-beta-metadata``) gives each indicator's label, unit text, decima
 places and source; polarity comes from the CSV's Polarity column where present,
 otherwise from :data:`POLARITY` (curated; unknown means no judgement).
 
+The value type comes from the measure and unit texts (:func:`_value_type`, curated
+exceptions in :data:`VALUE_TYPE`): totals, which scale with the area's size ("£ million",
+"Number of enterprises"), are ``count``; rates ("per 100,000", "Count per 10,000 people"),
+percentages, ratios, scores and averages are not.
+
 Not read: ``uk-small-area-gross-value-added-estimates`` (small areas below local-
 authority level, identified by non-GSS codes), which is out of scope for place
 evaluation.
@@ -86,7 +91,7 @@ POLARITY: dict[str, str] = {
     "homicide-offences": "low_is_good",
     "modelled-unemployment": "low_is_good",
     "greenhouse-gas-emissions": "low_is_good",
-    "housing-affordability-ratio": "low_is_good",
+    "housing-affordability-ratio-residence-based": "low_is_good",   # homes cost more years of pay
 }
 
 #: value type by slug where the unit text alone does not say
@@ -94,6 +99,8 @@ VALUE_TYPE: dict[str, str] = {
     "preventable-cardiovascular-mortality-england": "dsr",
     "male-healthy-life-expectancy": "life_expectancy",
     "female-healthy-life-expectancy": "life_expectancy",
+    # published with measure "Percentage" and unit "%", but the values are house price / earnings ratios (~8)
+    "housing-affordability-ratio-residence-based": "ratio",
 }
 
 CONCEPT: dict[str, str] = {
@@ -109,22 +116,49 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
-def _value_type(slug_: str, measure: str, unit: str) -> tuple[str, float, str]:
-    """(value_type, multiplier, unit) from curated table or the measure/unit text."""
-    text = f"{measure} {unit}".lower()
+_PER = re.compile(r"\bper\s+(\d[\d,]*|thousand|million)\b")
+_MONEY_TOTAL = re.compile(r"£\s*(?:m|bn|k)\b|£\s*(?:millions?|billions?|thousands?)\b"
+                          r"|\b(?:millions?|billions?) of pounds\b")
+
+
+def _per(text: str) -> float | None:
+    """N of a rate "per N ..." (per 10,000 people -> 10000; per million -> 1e6), else None."""
+    m = _PER.search(text)
+    if m is None:
+        return None
+    n = m.group(1)
+    return {"thousand": 1e3, "million": 1e6}.get(n) or float(n.replace(",", ""))
+
+
+def _value_type(slug_: str, measure: str, unit: str, sub_text: str = "") -> tuple[str, float, str]:
+    """(value_type, multiplier, unit) from curated table or the measure/unit text (and the JSON's ``subText``).
+
+    Totals, extensive quantities that scale with the area's size, are ``count``: counts of
+    things ("Number of enterprises") and money amounts ("£ million"). A count of things per
+    N people ("Count per 10,000 people") is a rate, ``crude_rate`` with multiplier N, not a
+    total; so is anything else "per" something (per capita, per meter point), which stays
+    ``mean`` unless named above.
+    """
+    text = f"{measure} {unit} {sub_text}".lower()
+    per = _per(text)
     if slug_ in VALUE_TYPE:
         vt = VALUE_TYPE[slug_]
     elif "per 100,000" in text or "per 100000" in text:
         vt = "dsr" if "standardised" in text else "crude_rate"
+    elif per is not None and "count" in text:
+        vt = "crude_rate"
     elif "%" in text or "percent" in text:
         vt = "proportion"
     elif "years" in text or "yrs" in text:
         vt = "life_expectancy" if "life expectancy" in slug_ else "mean"
-    elif text.strip().startswith("number") or "count" in text:
+    elif " per " not in f" {text} " and (text.strip().startswith("number") or "count" in text
+                                         or _MONEY_TOTAL.search(text)):
         vt = "count"
     else:
         vt = "mean"
-    mult = {"proportion": 100.0, "dsr": 100000.0, "crude_rate": 100000.0}.get(vt, 1.0)
+    mult = {"proportion": 100.0, "dsr": 100000.0}.get(vt, 1.0)
+    if vt == "crude_rate":
+        mult = per or 100000.0
     return vt, mult, (unit or measure or "").strip()
 
 
@@ -175,6 +209,9 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
     obs = pd.DataFrame({"area_code": df["areacd"].str.strip().to_numpy()})
     ind_slug = df["indicator"].map({t: slug(t) for t in df["indicator"].unique()})  # slug each name once
     obs["indicator_id"] = (SOURCE + ":" + ind_slug).to_numpy()
+    # ONS puts the sex in the indicator's name ("Male healthy life expectancy"): say so in the breakdown
+    obs["sex"] = np.select([ind_slug.str.startswith("female-").to_numpy(), ind_slug.str.startswith("male-").to_numpy()],
+                           ["Female", "Male"], default="Persons")
     obs["value"] = to_number(df["observation"], path=csv_path, field="observation", lines=lines)
     obs["lci95"] = to_number(df["lci_95"], path=csv_path, field="lci_95", lines=lines)
     obs["uci95"] = to_number(df["uci_95"], path=csv_path, field="uci_95", lines=lines)
@@ -192,7 +229,7 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
     for row in first.itertuples(index=False):
         s = slug(row.indicator)
         m = meta.get(s, {})
-        vt, mult, unit = _value_type(s, str(row.measure), str(row.unit))
+        vt, mult, unit = _value_type(s, str(row.measure), str(row.unit), str(m.get("subText") or ""))
         pol_text = str(getattr(row, "polarity", "") or "").strip().lower()
         polarity = {"positive": "high_is_good", "negative": "low_is_good", "1": "high_is_good",
                     "-1": "low_is_good"}.get(pol_text, POLARITY.get(s, "no_judgement"))
