@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 
 from placeimpact import MethodError, build_panel
+from placeimpact.errors import InputError
+from placeimpact.periods import parse_date
 
 
 def test_wigan_cvd_panel_is_aligned_with_the_store(loaded_store):
@@ -51,3 +55,27 @@ def test_merged_areas_are_never_mixed_with_their_successor(loaded_store):
         return  # too little of BCP's own series: refused, not filled from a predecessor
     own = loaded_store.observations(ind, areas=["E06000058"], sex=p.sex, age=p.age, category=p.category)
     assert np.isfinite(p.focal_values).sum() == own["value"].notna().sum()
+
+
+@pytest.mark.parametrize("text, expected", [("2011", date(2011, 1, 1)), ("2011-04", date(2011, 4, 1)),
+                                            (" 2011-04-01 ", date(2011, 4, 1)), (date(2011, 4, 1), date(2011, 4, 1)),
+                                            (None, None)])
+def test_parse_date_accepts_years_months_and_iso_dates(text, expected):
+    assert parse_date(text, "start") == expected
+
+
+@pytest.mark.parametrize("text, why", [("2011-13-01", "not a real date"), ("2020-02-30", "not a real date"),
+                                       ("2011/12", "not a date"), ("junk", "not a date"), ("11", "not a date")])
+def test_parse_date_errors_name_the_field_and_the_value(text, why):
+    with pytest.raises(InputError) as e:
+        parse_date(text, "--start")
+    msg = str(e.value)
+    assert why in msg and "--start" in msg and repr(text) in msg and "2011-04-01" in msg
+
+
+def test_evaluate_indicator_rejects_a_cutoff_before_the_start(loaded_store):
+    from placeimpact.methods.runner import evaluate_indicator
+
+    with pytest.raises(InputError, match="not after the reform start"):
+        evaluate_indicator(loaded_store, area="Wigan", indicator="ons-els:preventable-cardiovascular-mortality-england",
+                           start="2011", until="2010-01-01")

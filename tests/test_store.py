@@ -29,6 +29,23 @@ def test_reimport_same_file_changes_nothing(tmp_path, data_dir):
         assert s.counts() == before
 
 
+def test_changed_reading_code_reimports_the_same_file(tmp_path, data_dir, monkeypatch):
+    """Bytes unchanged but the reader changed (a fix, a new column): its rows are replaced, not kept stale."""
+    import placeimpact.store as store_mod
+
+    folder = data_dir / "ons-els" / "healthy-life-expectancy"
+    b = ons_els.read_file(folder / "healthy-life-expectancy.csv", folder / "healthy-life-expectancy.json",
+                          key="ons-els/healthy-life-expectancy/healthy-life-expectancy.csv")
+    with open_store(tmp_path / "s.duckdb") as s:
+        s.import_batches([b])
+        before = s.counts()
+        monkeypatch.setattr(store_mod, "_READER_FINGERPRINT", "reader changed")
+        assert s.import_batches([b]).table["status"].tolist() == ["replaced"]
+        assert s.counts() == before                                    # replaced, never duplicated
+        assert s.frame("SELECT version FROM imports")["version"].tolist() == ["reader changed"]
+        assert s.import_batches([b]).table["status"].tolist() == ["unchanged"]
+
+
 def test_unknown_area_error_suggests_matches(loaded_store):
     with pytest.raises(StoreError, match="Wigan"):
         loaded_store.resolve_area("Wiga")

@@ -12,20 +12,37 @@ Somerset) reorganisations, and code changes of one authority, as recorded in the
 area registry (``replaced_by``). A series is moved onto a successor's code only
 when the boundary is provably the same; merged, split or absorbed areas are
 flagged and left under their own code, never mixed with their successor.
+
+Combined publication areas (:data:`COMBINED_AREAS`, :func:`assign_combined`): some indicators
+are published only for two councils together (the Isles of Scilly with Cornwall, the City of
+London with Hackney, under ONS's E67 codes). A council with no values of its own for such an
+indicator can be given the combined series, said so in a note or warning; one with values of its
+own never is, and in one panel the combined series goes to one member only.
+
+pandas and numpy are imported on first use: ``placeimpact series`` reads :data:`COMBINED_AREAS`
+and must start without them.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 
-import numpy as np
-import pandas as pd
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # deferred: the 'series' fast path imports this module for COMBINED_AREAS only
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = ["area_type_from_code", "tiers_from_code", "GSS_CODE", "is_valid_code", "AREA_TYPES",
            "existed_during", "REGION_CODES", "NATION_CODES", "region_code_from_name", "successor_map",
-           "harmonise", "BoundaryKind"]
+           "harmonise", "BoundaryKind", "CombinedArea", "COMBINED_AREAS", "combined_areas_of", "combined_note",
+           "assign_combined"]
 
 GSS_CODE = re.compile(r"^[EWSNK]\d{8}$|^TL[A-Z0-9]{1,3}$|^UK[A-Z0-9]{0,3}$")
 
@@ -275,3 +292,147 @@ def harmonise(obs: pd.DataFrame, areas) -> pd.DataFrame:
         out.loc[ab, "boundary_note"] = ("abolished on " + on.to_numpy() + ", replaced by "
                                         + info["txt"].to_numpy() + "; boundaries differ, not mapped")
     return out
+
+
+# ---------------------------------------------------------------------------
+# combined publication areas
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CombinedArea:
+    """A code under which a publisher gives one value for several councils together.
+
+    ``members`` pairs each member council's code with its name. ``taker`` is the member given
+    the combined series when more than one member is in a panel: the one holding nearly all of
+    the combined population. ``source`` says where the combination is documented.
+    """
+
+    code: str
+    name: str
+    members: tuple[tuple[str, str], ...]
+    taker: str
+    source: str
+
+    @property
+    def member_codes(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.members)
+
+    def label(self, code: str) -> str:
+        """'Cornwall (E06000052)' for a member's code."""
+        return f"{dict(self.members).get(code, code)} ({code})"
+
+
+#: Combined publication codes, keyed by code. Only combinations documented by their publisher
+#: are listed: ONS Explore Local Statistics gives the two E67 codes (names as published there),
+#: with the caveat "The data source combines the City of London totals with Hackney, and the
+#: Isles of Scilly totals with Cornwall to prevent potential disclosure of individuals"
+#: (preventable cardiovascular mortality; the cancer-diagnosis and child-weight metadata say the
+#: same). ITL regions such as TLK30 "Cornwall and Isles of Scilly" are statistical geographies,
+#: not combined publications of council figures, and are not listed. Populations (mySociety
+#: register, 2020): Cornwall 573,299 and the Isles of Scilly 2,226; Hackney 280,941 and the City
+#: of London 10,938.
+COMBINED_AREAS: dict[str, CombinedArea] = {
+    "E67000001": CombinedArea(
+        "E67000001", "City of London, Hackney", (("E09000001", "City of London"), ("E09000012", "Hackney")),
+        taker="E09000012",
+        source="ONS Explore Local Statistics (preventable cardiovascular mortality): City of London totals "
+               "combined with Hackney to prevent disclosure"),
+    "E67000002": CombinedArea(
+        "E67000002", "Isles of Scilly, Cornwall", (("E06000053", "Isles of Scilly"), ("E06000052", "Cornwall")),
+        taker="E06000052",
+        source="ONS Explore Local Statistics (preventable cardiovascular mortality, cancer diagnosis at stage 1 "
+               "and 2, child weight): Isles of Scilly totals combined with Cornwall to prevent disclosure"),
+}
+
+
+def combined_areas_of(codes: Iterable[str]) -> list[str]:
+    """Codes of the combined areas (:data:`COMBINED_AREAS`) with a member among ``codes``, in table order."""
+    wanted = set(codes)
+    return [c for c, ca in COMBINED_AREAS.items() if wanted.intersection(ca.member_codes)]
+
+
+def combined_note(code: str, area: str | None = None, *, role: str = "") -> str:
+    """Words for values that belong to combined area ``code`` (given to member ``area``, if named).
+
+    ``role`` (e.g. ``"comparator"``) is put before the member's name.
+    """
+    ca = COMBINED_AREAS[code]
+    whose = f"values for {role + ' ' if role else ''}{ca.label(area)} are" if area else "values are"
+    return f"{whose} for {ca.name} combined ({code}): this indicator is published only for the combined area"
+
+
+def assign_combined(obs: pd.DataFrame, codes: Sequence[str], *,
+                    own: Iterable[str] = ()) -> tuple[pd.DataFrame, list[str]]:
+    """Give each combined area's series to one member council, in a panel, that has none of its own.
+
+    Parameters
+    ----------
+    obs:
+        Observations of one indicator (the store's columns, at least ``area_code`` and
+        ``value``) for the panel's areas and the combined areas of :func:`combined_areas_of`.
+        Not modified.
+    codes:
+        The panel's areas, the focal area first.
+    own:
+        Member councils that have values of their own for the indicator anywhere (in any
+        breakdown or period, not only those in ``obs``). Areas with a value in ``obs`` count too.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, list[str]]
+        A copy of ``obs`` in which each combined area's rows that are used carry the taker's
+        code in ``area_code`` (``reported_code`` keeps the published code and ``area_name`` the
+        combined area's name), the taker's own empty rows are dropped, and the rows of combined
+        areas not used are dropped; and warnings that say what was done.
+
+    Rules, per combined area with values in ``obs`` and members among ``codes``:
+
+    * a member with values of its own uses only those: it never takes the combined series;
+    * the taker is the focal area if it is a member without values, else the combined area's
+      designated ``taker`` (the larger council) if it has none, else the other member without;
+    * the combined series includes every member, so it is counted once: other members without
+      values stay without; a comparator does not take it while another member is in the panel
+      with its own values (those would count twice); and when the focal area takes it,
+      comparators that are members with values of their own are left out.
+    """
+    codes = list(codes)
+    focal = codes[0] if codes else None
+    out = obs.copy()
+    if "reported_code" not in out.columns:
+        out["reported_code"] = out["area_code"]
+    area = out["area_code"].astype(str)
+    with_values = set(area[out["value"].notna().to_numpy()])
+    own_values = set(own) | with_values
+    in_panel = set(codes)
+    moves: dict[str, str] = {}
+    left_out: set[str] = set()
+    warnings: list[str] = []
+    for ca in COMBINED_AREAS.values():  # the curated table: a few entries
+        members = [m for m in ca.member_codes if m in in_panel]
+        lacking = [m for m in members if m not in own_values]
+        if ca.code not in with_values or ca.code in in_panel or not lacking:
+            continue
+        has_own = [m for m in members if m in own_values]
+        labels = lambda cs: ", ".join(ca.label(c) for c in cs)  # noqa: E731
+        taker = focal if focal in lacking else ca.taker if ca.taker in lacking else lacking[0]
+        if taker != focal and has_own:
+            warnings.append(f"{labels(lacking)} not given the values for {ca.name} combined ({ca.code}): they "
+                            f"include {labels(has_own)}, which is in the panel with values of its own")
+            continue
+        moves[ca.code] = taker
+        warnings.append(combined_note(ca.code, taker, role="" if taker == focal else "comparator"))
+        others = [m for m in lacking if m != taker]
+        if others:
+            warnings.append(f"{labels(others)} left without data: the values for {ca.name} combined ({ca.code}) "
+                            f"are given to {ca.label(taker)} only, so that they are counted once")
+        if has_own:  # the focal area took it: members with their own values are inside the focal series
+            left_out.update(has_own)
+            warnings.append(f"comparator {labels(has_own)} left out: the values for {ca.name} combined "
+                            f"({ca.code}) used for {ca.label(taker)} include it")
+    taken = area.map(moves)
+    unused = area.isin(list(COMBINED_AREAS)) & taken.isna() & ~area.isin(codes)
+    replaced = area.isin(list(moves.values()) + sorted(left_out))
+    moved = taken.notna().to_numpy()
+    if moved.any():
+        out.loc[moved, "area_code"] = taken[moved].to_numpy()
+    return out[~(unused | replaced).to_numpy()], warnings

@@ -140,13 +140,10 @@ class Panel:
         return pd.concat(rows, ignore_index=True)
 
 
-def _to_date(x: str | date | None) -> date | None:
-    if x is None or isinstance(x, date):
-        return x
-    s = str(x).strip()
-    if len(s) == 4 and s.isdigit():
-        return date(int(s), 1, 1)
-    return date.fromisoformat(s)
+def _to_date(x: str | date | None, field: str = "date") -> date | None:
+    from .periods import parse_date
+
+    return parse_date(x, field)
 
 
 def panel_from_arrays(
@@ -210,11 +207,17 @@ def build_panel(
     focal area), or None for every area of the focal area's type that has data.
     ``cutoff`` keeps only periods that ended on or before that date. ``polarity``
     overrides the stored one. Raises :class:`MethodError` when the focal area has no data.
+
+    A council whose indicator is published only inside a combined area (Cornwall with the
+    Isles of Scilly, Hackney with the City of London: :data:`~placeimpact.geography.COMBINED_AREAS`)
+    and that has no values of its own gets the combined series, said so in ``warnings``; when
+    both members are in the panel only one of them gets it (see
+    :func:`~placeimpact.geography.assign_combined`).
     """
     ind = store.indicator(indicator)
     focal = store.resolve_area(area)
-    rs = _to_date(reform_start)
-    co = _to_date(cutoff)
+    rs = _to_date(reform_start, "reform_start")
+    co = _to_date(cutoff, "cutoff")
     warnings: list[str] = []
 
     group_id = None
@@ -246,12 +249,16 @@ def build_panel(
     # boundary changes: series published under a predecessor's code join the current code only
     # where the change was exact (a recode, or a county replaced by one unitary on the same
     # boundary); merged or split areas are never mixed with their successors
-    from .geography import _exact_targets, harmonise, successor_map
+    from .geography import (COMBINED_AREAS, _exact_targets, assign_combined, combined_areas_of, harmonise,
+                            successor_map)
 
     wanted = {focal, ENGLAND, *comp}
     changes = successor_map(store)
-    preds = [old for old, new in _exact_targets(changes).items() if new in wanted] if len(changes) else []
-    obs = store.observations(ind["id"], areas=[focal, ENGLAND, *comp, *preds], sex=sex, age=age,
+    targets = _exact_targets(changes) if len(changes) else {}
+    preds = [old for old, new in targets.items() if new in wanted]
+    # councils published only inside a combined area (Cornwall with the Isles of Scilly, as E67000002)
+    combos = combined_areas_of(wanted)
+    obs = store.observations(ind["id"], areas=[focal, ENGLAND, *comp, *preds, *combos], sex=sex, age=age,
                              category=category, until=co.isoformat() if co else None)
     if preds and len(obs):
         obs = harmonise(obs, store)
@@ -260,6 +267,15 @@ def build_panel(
             warnings.append(f"{len(recoded)} periods of {focal} were published under its former code(s) "
                             f"{', '.join(sorted(set(recoded['reported_code'])))} (same boundary) and are joined")
         obs = obs[obs["boundary_status"] != "superseded"]
+    if combos and len(obs):
+        # a member council with values of its own anywhere (any breakdown or period, under its code or an
+        # exactly recoded one) uses only those; one without gets the combined series, in one row only
+        members = [m for c in combos for m in COMBINED_AREAS[c].member_codes if m in wanted]
+        mine = store.observations(ind["id"], areas=members + [old for old in preds if targets[old] in members])
+        mine = mine[mine["value"].notna()]
+        own = set(mine["area_code"].map(targets).fillna(mine["area_code"]))
+        obs, notes = assign_combined(obs, [focal, *comp], own=own)
+        warnings += notes
     f = obs[obs["area_code"] == focal]
     if f["value"].notna().sum() == 0:
         raise MethodError(f"no data for {ind['id']} in {focal}"

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-__all__ = ["Period", "parse_period", "PeriodParseError"]
+__all__ = ["Period", "parse_period", "PeriodParseError", "parse_date"]
 
 
 class PeriodParseError(ValueError):
@@ -167,3 +167,33 @@ def parse_period(label: str) -> Period:
         f"unrecognised period {text!r}; expected forms like 2011, 2017/18, 2015 - 17, "
         "2001-01-01/P3Y, 201213, Nov 2023"
     )
+
+
+def parse_date(value, field: str = "date"):
+    """A reform start or cut-off given by a user: a year (1 January), a month (2011-04: its first day) or an ISO date.
+
+    ``None`` and :class:`datetime.date` pass through. Anything else raises one
+    :class:`~placeimpact.errors.InputError` naming ``field``, e.g. ``--start``.
+    """
+    from datetime import date, datetime
+
+    from .errors import InputError
+
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}", text) and 1800 <= int(text) <= 2200:
+        return date(int(text), 1, 1)
+    if re.fullmatch(r"\d{4}-\d{2}", text) and 1 <= int(text[5:]) <= 12:      # a month: its first day
+        return date(int(text[:4]), int(text[5:]), 1)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            raise InputError(f"{field} is not a real date ({exc})", field=field, got=text,
+                             expected="a year such as 2011 or an ISO date such as 2011-04-01") from None
+    raise InputError(f"{field} is not a date", field=field, got=text,
+                     expected="a year such as 2011 or an ISO date such as 2011-04-01",
+                     hint="Write a financial year as the date it starts, e.g. 2011-04-01 for 2011/12")

@@ -3,9 +3,10 @@
 An embedded DuckDB file (default ``placeimpact.duckdb`` in the working directory, or
 ``$PLACEIMPACT_STORE``) holding the canonical tables of ``DESIGN.md``. Imports are
 all-or-nothing: every batch of one :meth:`Store.import_batches` call is written in
-one transaction, or none is. Re-importing a file whose SHA-256 is already stored
-changes nothing; a new version of the same file (same source and key) replaces the
-old rows, so nothing is lost or duplicated.
+one transaction, or none is. Re-importing a file whose SHA-256 is already stored, by
+the same reading code, changes nothing; a new version of the same file (same source
+and key), or the same file read by changed reading code (:func:`reader_fingerprint`),
+replaces the old rows, so nothing is lost or duplicated.
 """
 
 from __future__ import annotations
@@ -63,6 +64,27 @@ def _as_arrow(df: pd.DataFrame) -> object:
         return pa.Table.from_pandas(df, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return df
+
+
+_READER_FINGERPRINT: str | None = None
+
+
+def reader_fingerprint() -> str:
+    """A short hash of the code that turns files into rows (``sources/``, ``records``, ``periods``, ``stats``).
+
+    Stored with each import: a file re-imported by changed reading code is read again (its
+    rows replaced), while the same bytes read by the same code stay "unchanged".
+    """
+    global _READER_FINGERPRINT
+    if _READER_FINGERPRINT is None:
+        pkg = Path(__file__).resolve().parent
+        files = sorted([*(pkg / "sources").glob("*.py"), *(pkg / "stats").glob("*.py"),
+                        pkg / "records.py", pkg / "periods.py"])
+        h = hashlib.sha256()
+        for f in files:
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+        _READER_FINGERPRINT = "reader " + h.hexdigest()[:16]
+    return _READER_FINGERPRINT
 
 
 def _sha256(files: Sequence[Path]) -> str:
@@ -167,12 +189,13 @@ class Store:
     def _import_one(self, b: Batch) -> dict:
         c = self.con
         sha = _sha256(b.files)
-        prev = c.execute("SELECT import_id, sha256 FROM imports WHERE source = ? AND path = ?",
+        version = b.version or reader_fingerprint()
+        prev = c.execute("SELECT import_id, sha256, version FROM imports WHERE source = ? AND path = ?",
                          [b.source, b.key]).fetchall()
-        if any(s == sha for _, s in prev):
+        if any(s == sha and v == version for _, s, v in prev):
             return {"source": b.source, "key": b.key, "status": "unchanged", "rows": b.rows, "sha256": sha}
         status = "replaced" if prev else "new"
-        for (old_id, _) in prev:
+        for (old_id, _, _) in prev:
             _run(c, "DELETE FROM observations WHERE import_id = ?", [old_id])
             _run(c, "DELETE FROM comparator_groups WHERE import_id = ?", [old_id])
             _run(c, "DELETE FROM imports WHERE import_id = ?", [old_id])
@@ -228,7 +251,7 @@ class Store:
             c.unregister("_new_grp")
         _run(c, 
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [import_id, b.source, b.key, sha, b.rows, datetime.now(timezone.utc).replace(tzinfo=None), b.version],
+            [import_id, b.source, b.key, sha, b.rows, datetime.now(timezone.utc).replace(tzinfo=None), version],
         )
         return {"source": b.source, "key": b.key, "status": status, "rows": b.rows, "sha256": sha}
 
@@ -316,6 +339,17 @@ class Store:
                 return df.iloc[0].to_dict()
             near = self.frame("SELECT id FROM indicators WHERE id ILIKE ? OR name ILIKE ? LIMIT 5",
                               [f"%{indicator_id}%", f"%{indicator_id}%"])["id"].tolist()
+            if not near:      # a misspelling: the closest ids, whole or after the source prefix
+                import difflib
+
+                ids = [r[0] for r in self.con.execute("SELECT id FROM indicators").fetchall()]
+                q = indicator_id.lower()
+                tails = {i.split(":", 1)[-1].lower(): i for i in ids}
+                near = list(dict.fromkeys(
+                    difflib.get_close_matches(q, [i.lower() for i in ids], n=5, cutoff=0.8)
+                    + [tails[t] for t in difflib.get_close_matches(q.split(":", 1)[-1], list(tails), n=5, cutoff=0.8)]))
+                by_lower = {i.lower(): i for i in ids}
+                near = [by_lower.get(x, x) for x in near][:5]
             hint = f"Did you mean: {', '.join(near)}?" if near else "List them with 'placeimpact indicators list'."
             if len(df) > 1:
                 hint = f"Several match: {', '.join(df['id'].tolist()[:5])}; give the full id."
@@ -342,21 +376,100 @@ class Store:
         df.insert(df.columns.get_loc("region_code") + 1, "region_name", df["region_code"].map(regions))
         return df
 
+    # local authorities first, then regions and countries, then anything else (police force areas,
+    # ITL regions, NHS bodies share many councils' names); within a rank the current code first
+    _AREA_RANK_SQL = ("CASE WHEN coalesce(upper_tier, false) OR coalesce(lower_tier, false) THEN 0 "
+                      "WHEN area_type IN ('region', 'country') THEN 1 ELSE 2 END")
+    _AREA_ORDER_SQL = ("valid_to IS NOT NULL, (replaced_by IS NOT NULL AND replaced_by <> ''), "
+                       "valid_from DESC NULLS LAST, code")
+    _NAME_NOISE = ("city of", "county of", "county", "city", "the", "borough of", "royal borough of")
+
+    @classmethod
+    def _name_key(cls, name: str) -> str:
+        """A name without punctuation and the words that official names add or move ('Bristol, City of')."""
+        import re
+
+        words = re.sub(r"[^a-z0-9 ]+", " ", name.lower().replace("&", " and ")).split()
+        text = " " + " ".join(words) + " "
+        for noise in cls._NAME_NOISE:
+            text = text.replace(f" {noise} ", " ")
+        return " ".join(text.split())
+
     def resolve_area(self, code_or_name: str) -> str:
-        """An area code from a code or an exact (case-insensitive) name; errors list near matches."""
+        """An area code from a code or a name; errors say why and list near matches.
+
+        A name resolves, in this order, to a local authority of that exact name (case-insensitive),
+        a region or country of that name, a local authority whose official name differs only by
+        punctuation or 'City of' / 'County' ('Bristol, City of', 'Durham' for County Durham), and
+        last any other area of that name (police force areas, ITL regions). Within each, the
+        current code wins over a former one. Two different local authorities matching the
+        same loose name is an error that lists them.
+        """
         q = str(code_or_name).strip()
         hit = self.con.execute("SELECT code FROM areas WHERE code = ?", [q.upper()]).fetchall()[:1]
         if hit:
             return hit[0][0]
-        hits = self.con.execute(
-            "SELECT code FROM areas WHERE lower(name) = lower(?) ORDER BY valid_to NULLS FIRST, code", [q]
-        ).fetchall()
-        if hits:
-            return hits[0][0]
-        near = self.frame("SELECT code, name FROM areas WHERE name ILIKE ? LIMIT 5", [f"%{q}%"])
-        hint = ("Did you mean: " + ", ".join(f"{r.name} ({r.code})" for r in near.itertuples()) + "?") if len(near) \
-            else "Search with 'placeimpact areas search TEXT'."
-        raise StoreError(f"unknown area {q!r}. {hint}")
+        exact = self.con.execute(
+            f"SELECT code, {self._AREA_RANK_SQL} AS r FROM areas WHERE lower(name) = lower(?) "
+            f"ORDER BY r, {self._AREA_ORDER_SQL}", [q]).fetchall()
+        if exact and exact[0][1] <= 1:
+            return exact[0][0]
+        key = self._name_key(q)
+        if key:
+            rows = self.con.execute(
+                "SELECT code, name, valid_to IS NULL AND (replaced_by IS NULL OR replaced_by = '') FROM areas "
+                "WHERE (coalesce(upper_tier, false) OR coalesce(lower_tier, false)) AND name ILIKE ? "
+                f"ORDER BY {self._AREA_ORDER_SQL}", [f"%{key.split()[0]}%"]).fetchall()
+            loose = [(c, n, cur) for c, n, cur in rows if self._name_key(n) == key]
+            current = [r for r in loose if r[2]] or loose
+            if len({n for _, n, _ in current}) > 1:
+                raise StoreError(f"area name {q!r} is ambiguous: " + ", ".join(f"{n} ({c})" for c, n, _ in current)
+                                 + "; give the code or the full name")
+            if current:
+                return current[0][0]
+        if exact:
+            return exact[0][0]
+        raise StoreError(f"unknown area {q!r}. {self._area_hint(q)}")
+
+    def _area_hint(self, q: str) -> str:
+        """'Did you mean …?' from names containing the text, else from close spellings."""
+        import difflib
+
+        near = self.con.execute(
+            f"SELECT code, name FROM areas WHERE name ILIKE ? ORDER BY {self._AREA_RANK_SQL}, "
+            f"{self._AREA_ORDER_SQL} LIMIT 5", [f"%{q}%"]).fetchall()
+        if not near:
+            la = self.con.execute(
+                "SELECT code, name FROM areas WHERE (coalesce(upper_tier, false) OR coalesce(lower_tier, false)) "
+                f"ORDER BY {self._AREA_ORDER_SQL}").fetchall()
+            by_name: dict[str, str] = {}
+            for c, n in la:
+                by_name.setdefault(n, c)
+            close = difflib.get_close_matches(q, list(by_name), n=5, cutoff=0.75)
+            if not close:
+                lower = {n.lower(): n for n in by_name}
+                close = [lower[x] for x in difflib.get_close_matches(q.lower(), list(lower), n=5, cutoff=0.75)]
+            near = [(by_name[n], n) for n in close]
+        if near:
+            return "Did you mean: " + ", ".join(f"{n} ({c})" for c, n in near) + "?"
+        return "Search with 'placeimpact areas search TEXT'."
+
+    def area_change_note(self, code: str) -> str | None:
+        """A sentence saying that ``code`` was abolished or recoded, and by what, or None if it is current."""
+        row = self.con.execute("SELECT name, valid_to, replaced_by FROM areas WHERE code = ?", [code]).fetchall()
+        if not row:
+            return None
+        name, valid_to, replaced_by = row[0]
+        succ = [c.strip() for c in str(replaced_by or "").split(",") if c.strip()]
+        if valid_to is None and not succ:
+            return None
+        names = dict(self.con.execute("SELECT code, name FROM areas WHERE code IN (SELECT unnest(?))",
+                                      [succ]).fetchall()) if succ else {}
+        by = ", ".join(f"{names.get(c, c)} ({c})" for c in succ)
+        if valid_to is None:
+            return f"{name} ({code}) is a former code; the area is now {by}"
+        when = f"{valid_to:%Y-%m-%d}" if hasattr(valid_to, "strftime") else str(valid_to)[:10]
+        return f"{name} ({code}) was abolished on {when}" + (f" and replaced by {by}" if by else "")
 
     def area(self, code: str) -> dict:
         df = self.frame("SELECT * FROM areas WHERE code = ?", [code])
@@ -400,16 +513,65 @@ class Store:
 
     def series(self, area: str, indicator: str, *, sex: str | None = None, age: str | None = None,
                category: str | None = None) -> pd.DataFrame:
-        """One area's series of one indicator (with CIs), resolved by code or name."""
+        """One area's series of one indicator (with CIs), resolved by code or name.
+
+        A council with no values of its own for the indicator that is published only inside a
+        combined area (Cornwall with the Isles of Scilly as E67000002: see
+        :data:`placeimpact.geography.COMBINED_AREAS`) gets the combined area's rows, under the
+        combined code and name, with ``note`` saying so. Its own rows, if any, are never mixed in.
+        """
         code = self.resolve_area(area)
         ind = self.indicator(indicator)
         df = self.observations(ind["id"], areas=[code], sex=sex, age=age, category=category)
+        if df["value"].isna().all():
+            combined = self._combined_series(code, ind["id"], sex=sex, age=age, category=category, frame=True)
+            if combined is not None:
+                return combined
         if df.empty:
             raise StoreError(f"no data for {indicator!r} in {area!r} ({code})")
         cols = ["area_code", "area_name", "indicator_id", "sex", "age", "category", "period_label",
                 "period_start", "period_end", "value", "lci95", "uci95", "lci998", "uci998", "count",
                 "denominator", "ci_origin", "note"]
         return df[cols].reset_index(drop=True)
+
+    def _combined_series(self, area: str, indicator: str, *, sex: str | None = None, age: str | None = None,
+                         category: str | None = None, frame: bool = False) -> pd.DataFrame | list[tuple] | None:
+        """The series of a combined area containing ``area``, for a council with no values of its own.
+
+        None when ``area`` (a code or name) is in no combined area, has a value of its own for
+        the indicator (any breakdown or period), or the combined area has no value in the
+        breakdown asked for. Otherwise the combined area's rows in :attr:`SERIES_COLUMNS` order,
+        as a frame (``frame``) or plain tuples (no pandas: the ``series`` fast path), with
+        ``note`` naming the combined area and keeping the published note after it.
+        """
+        from .geography import combined_areas_of, combined_note
+
+        code = self.resolve_area(area)
+        combos = combined_areas_of([code])
+        if not combos:
+            return None
+        hit = self.con.execute("SELECT id FROM indicators WHERE id = ?", [indicator]).fetchall()
+        ind_id = hit[0][0] if hit else self.indicator(indicator)["id"]
+        where, params = "o.indicator_id = ? AND o.area_code = ?", [ind_id]
+        for col, val in (("sex", sex), ("age", age), ("category", category)):
+            if val is not None:
+                where += f" AND o.{col} = ?"
+                params.append(val)
+        own = self.con.execute("SELECT count(value) FROM observations WHERE indicator_id = ? AND area_code = ?",
+                               [ind_id, code]).fetchall()[0][0]
+        used = [c for c in combos if self.con.execute(
+            f"SELECT count(o.value) FROM observations o WHERE {where}", [*params[:1], c, *params[1:]]
+        ).fetchall()[0][0]]
+        if own or not used:
+            return None
+        cols = ", ".join("a.name AS area_name" if c == "area_name" else
+                         "? || coalesce(' (published note: ' || o.note || ')', '') AS note" if c == "note" else
+                         f"o.{c}" for c in self.SERIES_COLUMNS)
+        cur = self.con.execute(
+            f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code WHERE {where} "
+            "ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
+            [combined_note(used[0]), *params[:1], used[0], *params[1:]])
+        return cur.df() if frame else cur.fetchall()
 
     #: columns of :meth:`series_rows`, in order
     SERIES_COLUMNS = ("area_code", "area_name", "indicator_id", "sex", "age", "category", "period_label",

@@ -49,7 +49,21 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    """Entry point: library errors become one clear line on stderr and exit code 2."""
+    """Entry point: library errors become one clear line on stderr and exit code 2.
+
+    Output piped into a reader that stops early (``| head``) ends quietly, as Unix tools do.
+    """
+    try:
+        _main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+        sys.exit(141)
+
+
+def _main() -> None:
     first = sys.argv[1] if len(sys.argv) > 1 else None
     try:
         if first == "series":  # fast path: no Typer, no pandas (see _fast)

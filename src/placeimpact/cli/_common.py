@@ -36,6 +36,8 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 
 # wide enough for data tables when the output is a file or pipe (Rich would assume 80 columns)
 console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+# progress bars go to stderr, so CSV and JSON on stdout stay clean when piped
+progress_console = Console(stderr=True, highlight=False)
 
 
 def open_for_read(store: Path | None) -> Store:
@@ -46,6 +48,9 @@ def open_for_write(store: Path | None) -> Store:
     return Store(store or default_store_path())
 
 
+KEY_COLUMNS = frozenset({"id", "code", "indicator_id", "area_code", "group_id"})
+
+
 def emit(df: pd.DataFrame, fmt: Format, *, title: str | None = None) -> None:
     """Print a frame as a Rich table, CSV or JSON records (dates as ISO strings, NaN as null)."""
     if fmt == Format.csv:
@@ -54,12 +59,19 @@ def emit(df: pd.DataFrame, fmt: Format, *, title: str | None = None) -> None:
     if fmt == Format.json:
         sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")
         return
+    if df.empty:
+        console.print(f"{title}: none." if title else "Nothing to show.")
+        return
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
     for c in df.columns:
         justify = "right" if pd.api.types.is_numeric_dtype(df[c]) else "left"
-        table.add_column(str(c), justify=justify, overflow="fold")
+        if str(c) in KEY_COLUMNS:      # ids are copied and pasted: never fold them
+            table.add_column(str(c), justify=justify, no_wrap=True,
+                             min_width=int(df[c].astype(str).str.len().max()))
+        else:
+            table.add_column(str(c), justify=justify, overflow="fold")
     for row in df.itertuples(index=False):
         table.add_row(*(cell_text(v) for v in row))
     console.print(table)

@@ -24,13 +24,30 @@ TABLE_COLUMNS = ("area_name", "sex", "age", "category", "period_label", "value",
 
 def series_command(*, area: str, indicator: str, sex: str | None = None, age: str | None = None,
                    store: Path | None = None, fmt: str = "table", console: Any = None) -> None:
-    """Print one area's series of one indicator (with confidence limits) as a table, CSV or JSON."""
+    """Print one area's series of one indicator (with confidence limits) as a table, CSV or JSON.
+
+    As :meth:`Store.series <placeimpact.store.Store.series>`: a council with no values of its own
+    that is published only inside a combined area (Cornwall with the Isles of Scilly) is shown the
+    combined area's rows, under the combined code and name, with a note saying so.
+    """
+    from ..errors import StoreError
     from ..store import Store, default_store_path
     from ._rows import emit_rows
 
     with Store(store or default_store_path(), read_only=True) as s:
-        rows = s.series_rows(area, indicator, sex=sex, age=age)
         columns: tuple[str, ...] = s.SERIES_COLUMNS
+        missing: StoreError | None = None
+        try:
+            rows = s.series_rows(area, indicator, sex=sex, age=age)
+        except StoreError as exc:  # an unknown area or indicator (raised again below), or no rows
+            missing, rows = exc, []
+        value = columns.index("value")
+        if all(r[value] is None for r in rows):
+            combined = s._combined_series(area, indicator, sex=sex, age=age)
+            if combined is not None:
+                rows = combined
+            elif missing is not None:
+                raise missing
     if getattr(fmt, "value", fmt) == "table":
         idx = [columns.index(c) for c in TABLE_COLUMNS]
         columns, rows = TABLE_COLUMNS, [tuple(r[i] for i in idx) for r in rows]

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, open_for_write
+from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, open_for_write, progress_console
 
 
 class StatusBy(str, Enum):
@@ -20,7 +20,7 @@ def _bar():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
+                    console=progress_console, transient=True)
 
 
 def _load_tree(store: Path | None, root: Path) -> None:

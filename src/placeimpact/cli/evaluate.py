@@ -23,8 +23,8 @@ def _register_evaluate_framework(app: typer.Typer) -> None:
         framework: Annotated[Path, typer.Argument(help="Outcome framework YAML, e.g. frameworks/wigan-deal.yaml.")],
         out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.html, findings.json/csv, figures/.")],
         area: Annotated[Optional[str], typer.Option("--area", help="Area code or name (overrides the framework's).")] = None,
-        reform_start: Annotated[Optional[str], typer.Option("--reform-start", help="ISO date (overrides the framework's).")] = None,
-        cutoff: Annotated[Optional[str], typer.Option("--cutoff", help="Use only periods ended by this ISO date.")] = None,
+        reform_start: Annotated[Optional[str], typer.Option("--reform-start", "--start", help="ISO date (overrides the framework's).")] = None,
+        cutoff: Annotated[Optional[str], typer.Option("--cutoff", "--until", help="Use only periods ended by this ISO date.")] = None,
         progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
         store: StoreOpt = None,
     ) -> None:
@@ -61,12 +61,13 @@ def _register_evaluate_indicator(app: typer.Typer) -> None:
     def evaluate_indicator_cmd(
         area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name, e.g. Wigan.")],
         indicator: Annotated[str, typer.Option("--indicator", "-i", help="Indicator id (see 'indicators list').")],
-        start: Annotated[str, typer.Option("--start", help="Reform start: a year (1 January) or an ISO date, "
+        start: Annotated[str, typer.Option("--start", "--reform-start", help="Reform start: a year (1 January) or an ISO date, "
                                                           "e.g. 2011-04-01.")],
-        until: Annotated[Optional[str], typer.Option("--until", help="Analysis cut-off: use only periods "
+        until: Annotated[Optional[str], typer.Option("--until", "--cutoff", help="Analysis cut-off: use only periods "
                                                                      "ended by this ISO date.")] = None,
         group: Annotated[str, typer.Option("--group", "-g", help="Comparators: imported (Oflog nearest "
-                                                                 "neighbours), computed, or a group id.")] = "imported",
+                                                                 "neighbours), computed, all (every area of the same "
+                                                                 "tier), or a group id.")] = "imported",
         methods: Annotated[Optional[list[str]], typer.Option("--methods", "-m", help="Methods to run (repeat or "
                                                              "comma-separate); default all.")] = None,
         sex: Annotated[Optional[str], typer.Option(help="Persons, Male or Female.")] = None,

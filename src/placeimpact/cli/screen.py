@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read
+from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, progress_console
 
 _SHOW = ["indicator_id", "area_code", "area_name", "placebo_rank", "n_areas", "placebo_p", "q_area",
          "rmspe_ratio", "gap_mean", "direction", "warnings"]
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("screen")
     def screen(
-        start: Annotated[str, typer.Option("--start", help="Reform start: a year (1 January) or an ISO date.")],
+        start: Annotated[str, typer.Option("--start", "--reform-start", help="Reform start: a year (1 January) or an ISO date.")],
         indicators: Annotated[Optional[list[str]], typer.Option(
             "--indicators", "-i", help="Indicator ids (repeat or comma-separate; default: every indicator).")] = None,
         area_type: Annotated[str, typer.Option("--area-type", help="upper | lower | unitary | district | ...")]
@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         area: Annotated[Optional[str], typer.Option("--area", help="Print where this area stands per indicator.")]
         = None,
         out: Annotated[Optional[Path], typer.Option("--out", help="Write screen.csv and screen.html here.")] = None,
-        cutoff: Annotated[Optional[str], typer.Option("--cutoff", help="Ignore periods ending after this date.")]
+        cutoff: Annotated[Optional[str], typer.Option("--cutoff", "--until", help="Ignore periods ending after this date.")]
         = None,
         scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask.distributed scheduler address.")]
         = None,
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         with open_for_read(store) as s:
             focal = s.resolve_area(area) if area else None
             progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=console, transient=True)
+                                TimeElapsedColumn(), console=progress_console, transient=True)
             with progress:
                 task = progress.add_task("reading panels", total=None)
                 res = run_screen(

@@ -29,8 +29,12 @@ def _short(text: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def spine_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The columns a reader scans: indicator, breakdown, period, value with 95% CI, comparator, labels, rank."""
+def spine_table(df: pd.DataFrame, group: str = "group") -> pd.DataFrame:
+    """The columns a reader scans: indicator, breakdown, period, value with 95% CI, comparator, labels, rank.
+
+    The rank is within the comparator ``group`` (the area and its neighbours); the quintile is
+    among all areas of the same tier in England.
+    """
     rank = [("" if pd.isna(r) else f"{int(r)} of {int(n)}") for r, n in zip(df["rank"], df["n_ranked"])]
     breakdown = (df["sex"] + ", " + df["age"] + df["category"].map(lambda c: f", {c}" if c else ""))
     return pd.DataFrame({
@@ -41,8 +45,8 @@ def spine_table(df: pd.DataFrame) -> pd.DataFrame:
         "comparator": df["comparator_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.4g}"),
         "95%": df["label95"],
         "99.8%": df["label998"],
-        "rank": rank,
-        "quintile": df["quintile_label"],
+        f"rank in {group}": rank,
+        "national quintile": df["quintile_label"],
     })
 
 
@@ -71,8 +75,14 @@ def register(app: typer.Typer) -> None:
 
         with open_for_read(store) as s:
             df = benchmark_area(s, area, vs=vs.value, period=period, group_id=group)
+            change = s.area_change_note(str(df["area_code"].iloc[0])) if len(df) else None
+        for col in ("rank", "n_ranked", "quintile"):
+            if col in df:
+                df[col] = df[col].round().astype("Int64")
         if fmt == Format.table:
             title = f"{df['area_name'].iloc[0]} ({df['area_code'].iloc[0]}) compared with {df['comparator'].iloc[0]}"
-            emit(spine_table(df), fmt, title=title)
+            if change:
+                title += f"\nnote: {change}; these are its last published values"
+            emit(spine_table(df, group), fmt, title=title)
         else:
             emit(df, fmt)

@@ -175,8 +175,13 @@ def candidate_areas(store, focal: str, *, year: int, among: Among = "tier") -> t
     alive = existed_on(pool, on)
     warnings: list[str] = []
     if not existed_on(areas[areas["code"] == focal], on).all():
-        raise StoreError(f"{a['name']} ({focal}) did not exist on {on} (valid {a['valid_from']} to "
-                         f"{a['valid_to']}); choose a reference year in which it existed")
+        def day(x) -> str:
+            return "open" if pd.isna(x) else f"{pd.Timestamp(x):%Y-%m-%d}"
+
+        change = store.area_change_note(focal)
+        raise StoreError(f"{a['name']} ({focal}) did not exist on {on} (valid {day(a['valid_from'])} to "
+                         f"{day(a['valid_to'])}); choose a reference year in which it existed"
+                         + (f". {change}" if change else ""))
     if areas[["valid_from", "valid_to"]].isna().all().all():
         warnings.append("the store holds no validity dates for areas (load the area register, 'lookups'), so areas "
                         f"created or abolished by boundary changes around {year} could not be excluded")

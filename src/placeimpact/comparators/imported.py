@@ -78,6 +78,9 @@ def imported_neighbours(store, area: str, *, group_id: str = DEFAULT_GROUP) -> N
         hint = (f"groups for {focal}: {', '.join(have)}" if have else
                 f"the store holds no group for {focal}; load the data ('placeimpact data load'), a list of your own "
                 "('data load --file F --source comparator-csv') or use --method computed")
+        change = store.area_change_note(focal)
+        if change:
+            hint = f"{change}; choose a current area" + (f" ({hint})" if have else "")
         raise StoreError(f"no comparator group {group_id!r} for {focal}; {hint}")
     g = g[g["member_area"] != focal].sort_values(["rank", "member_area"])
     names = store.frame("SELECT code, name FROM areas WHERE code IN (SELECT unnest(?))",

@@ -4,7 +4,7 @@ The format is documented in ``docs/framework-format.md``. A minimal file::
 
     area: Wigan                  # code or exact name
     reform_start: 2011-04-01
-    comparators: oflog-nn        # a comparator group id, "computed", or a list of area codes
+    comparators: oflog-nn        # a comparator group id, "computed", "all", or a list of area codes
     cutoff: 2020-03-31           # optional: use only periods that ended by then
     methods: [did, its]          # optional: default every method
     domains:
@@ -75,7 +75,8 @@ class Domain:
 class Framework:
     """A validated outcome framework (immutable).
 
-    ``comparators`` is a group id (``"oflog-nn"``, ``"computed"``) or a tuple of area codes.
+    ``comparators`` is a group id (``"oflog-nn"``), ``"computed"``, ``"all"`` (every area of the
+    same tier) or a tuple of area codes.
     ``area`` and ``reform_start`` may be absent from a generic framework; they must then be
     given to :func:`placeimpact.evaluate` (``--area``, ``--reform-start``).
     """

@@ -137,6 +137,11 @@ def _comparators(store, fw: Framework, focal: str) -> tuple[str | list[str], tup
                                      got=x, hint=str(exc)) from None
         codes = [x for x in dict.fromkeys(codes) if x != focal]
         return codes, tuple(codes), f"{len(codes)} named comparator areas"
+    if c == "all":    # the same rule as build_panel(comparators=None)
+        a = store.area(focal)
+        same = store.areas(upper_tier=True) if a.get("upper_tier") else store.areas(area_type=a.get("area_type"))
+        codes = tuple(x for x in same["code"].tolist() if x != focal)
+        return None, codes, f"every area of the same tier ({len(codes)} areas)"
     if c == "computed":
         saved = store.groups(focal=focal)
         saved = saved[saved["group_id"].astype(str).str.startswith("computed")]
@@ -151,8 +156,12 @@ def _comparators(store, fw: Framework, focal: str) -> tuple[str | list[str], tup
     g = store.groups(focal=focal, group_id=c)
     if g.empty:
         have = sorted(store.groups(focal=focal)["group_id"].unique().tolist())
-        hint = ("Use one of the groups stored for this area, or 'computed'" if have else
-                "Load the neighbour lists ('placeimpact data load'), use 'computed', or list area codes instead")
+        hint = ("Use one of the groups stored for this area, 'computed' or 'all'" if have else
+                "Load the neighbour lists ('placeimpact data load'), use 'computed' or 'all', or list area codes "
+                "instead")
+        change = store.area_change_note(focal)
+        if change:
+            hint = f"{change}; evaluate a current area, or list comparator codes yourself"
         raise FrameworkError(f"comparator group {c!r} has no members for {focal}", path=fw.path, line=line,
                              field="comparators", expected="one of " + ", ".join(have) if have else "a stored group id",
                              got=c, hint=hint)

@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from ..errors import MethodError, StoreError
+from ..errors import InputError, MethodError, StoreError
 from ..panel import Panel, build_panel
 from . import METHODS, get_method
 from .result import MethodResult
@@ -70,10 +70,13 @@ def resolve_group(store, focal: str, group: str, *, start: date) -> tuple[str | 
     """What :func:`build_panel` is given for ``--group``, words for it, and warnings.
 
     ``imported`` is the Oflog nearest-neighbour group, ``computed`` a saved computed group (or
-    neighbours computed now from features measured before ``start``), anything else a group id.
+    neighbours computed now from features measured before ``start``), ``all`` every area of the
+    same tier, anything else a group id.
     A missing imported group falls back to every area of the same tier, with a warning.
     """
     warns: list[str] = []
+    if group == "all":
+        return None, "every area of the same tier", warns
     if group == "computed":
         saved = store.groups(focal=focal)
         saved = saved[saved["group_id"].astype(str).str.startswith("computed")]
@@ -94,7 +97,7 @@ def resolve_group(store, focal: str, group: str, *, start: date) -> tuple[str | 
         if group != "imported":
             have = sorted(store.groups(focal=focal)["group_id"].unique().tolist())
             raise StoreError(f"comparator group {gid!r} has no members for {focal}; stored groups for it: "
-                             f"{', '.join(have) or 'none'} (or use --group imported|computed)")
+                             f"{', '.join(have) or 'none'} (or use --group imported|computed|all)")
         warns.append(f"the imported neighbour group {gid!r} is not loaded for this area; compared with every "
                      "area of the same tier instead (load ../shared/data/oflog to use it)")
         return None, "every area of the same tier", warns
@@ -133,11 +136,16 @@ def evaluate_indicator(store, *, area: str, indicator: str, start: str | date, u
     ``start`` is the reform start (a year means 1 January of it); ``until`` the analysis
     cut-off (only periods ended by then); ``group`` is ``imported``, ``computed`` or a group id.
     """
+    from ..periods import parse_date
+
+    s = parse_date(start, "start")
+    cut = parse_date(until, "until")
+    if cut is not None and cut <= s:
+        raise InputError(f"the cut-off {cut} is not after the reform start {s}: no post-reform period could be used",
+                         field="until", got=str(until), expected=f"a date after {s}")
     focal = store.resolve_area(area)
-    s = start if isinstance(start, date) else (date(int(start), 1, 1) if str(start).strip().isdigit()
-                                               else date.fromisoformat(str(start).strip()))
     comp, words, warns = resolve_group(store, focal, group, start=s)
-    panel = build_panel(store, indicator=indicator, area=focal, comparators=comp, reform_start=s, cutoff=until,
+    panel = build_panel(store, indicator=indicator, area=focal, comparators=comp, reform_start=s, cutoff=cut,
                         sex=sex, age=age)
     results = run_methods(panel, methods, options)
     return IndicatorEvaluation(panel=panel, comparators=words, results=results, warnings=tuple(warns))

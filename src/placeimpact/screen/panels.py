@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..geography import COMBINED_AREAS, combined_areas_of
 from ..panel import ENGLAND, Panel, _to_date
 from ..periods import parse_period
 
@@ -58,16 +59,41 @@ def bulk_panels(
     if indicators is not None:
         ids = [store.indicator(i)["id"] for i in indicators]
         meta = meta[meta["id"].isin(ids)]
-    co = _to_date(cutoff)
+    co = _to_date(cutoff, "cutoff")
     sql = ("SELECT indicator_id, area_code, sex, age, category, period_start, period_end, period_label, "
            "value, lci95, uci95 FROM observations WHERE area_code IN (SELECT unnest(?)) "
            "AND indicator_id IN (SELECT unnest(?))")
-    params: list = [[*areas["code"], ENGLAND], meta["id"].tolist()]
+    combos = combined_areas_of(areas["code"])
+    params: list = [[*areas["code"], ENGLAND, *combos], meta["id"].tolist()]
     if co is not None:
         sql += " AND period_end <= CAST(? AS DATE)"
         params.append(co.isoformat())
-    obs = store.frame(sql, params)
+    obs = _give_combined(store.frame(sql, params), combos)
     return panels_from_frame(obs, meta=meta, areas=areas, reform_start=reform_start, cutoff=co)
+
+
+def _give_combined(obs: pd.DataFrame, combos: Sequence[str]) -> pd.DataFrame:
+    """Each combined area's rows (Cornwall with the Isles of Scilly, E67000002, ...) become its
+    taker's, for the indicators where no member council has values of its own; otherwise they
+    are dropped. As in :func:`placeimpact.geography.assign_combined`, each combined series is
+    counted once (the taker, the larger council) and never mixed with a member's own values.
+    """
+    if not combos:
+        return obs
+    has_value = obs["value"].notna()
+    for code in combos:
+        ca = COMBINED_AREAS[code]
+        mine = obs["area_code"] == code
+        if not mine.any():
+            continue
+        own = set(obs.loc[obs["area_code"].isin(ca.member_codes) & has_value, "indicator_id"])
+        give = mine & ~obs["indicator_id"].isin(own)
+        members_empty = obs["area_code"].isin(ca.member_codes) & obs["indicator_id"].isin(
+            obs.loc[give, "indicator_id"].unique())
+        obs = obs.assign(area_code=obs["area_code"].where(~give, ca.taker))
+        obs = obs[~((mine & ~give) | members_empty)]
+        has_value = obs["value"].notna()
+    return obs
 
 
 def _choose_rows(obs: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +124,7 @@ def panels_from_frame(
     ``meta`` is the indicators table (id, name, unit, value_type, polarity); ``areas`` has code
     and name. Returns panels sorted by indicator id; areas without any value are dropped.
     """
-    rs = _to_date(reform_start)
+    rs = _to_date(reform_start, "reform_start")
     if rs is None:
         raise InputError("the screen needs a reform start", field="start", expected="a year or ISO date", got=None)
     if obs.empty:

@@ -52,9 +52,19 @@ def reader_for(folder_name: str):
 
 def read_tree(root: Path, *, progress: bool = False) -> Iterator[Batch]:
     """Every batch of every known folder under root; the area registry (lookups) first."""
+    from ..errors import InputError
+
     root = Path(root)
-    order = sorted((p for p in root.iterdir() if p.is_dir()),
+    if not root.is_dir():
+        raise InputError("the data folder does not exist" if not root.exists() else "not a folder", path=root,
+                         expected="a folder laid out like ../shared/data",
+                         hint="Pass --from DIR, load one file with --file F --source NAME, or run 'placeimpact data fetch'")
+    order = sorted((p for p in root.iterdir() if p.is_dir() and reader_for(p.name) is not None),
                    key=lambda p: (p.name != "lookups", p.name))
+    if not order:
+        raise InputError("no known data folder in it", path=root,
+                         expected="sub-folders named like ../shared/data's: " + ", ".join(sorted(FOLDERS)),
+                         hint="Point --from at the folder that holds them")
     for folder in order:
         reader = reader_for(folder.name)
         if reader is None:
@@ -79,6 +89,8 @@ def read_file_as(path: Path, source: str | None) -> Batch:
     if source is None or source not in FILE_READERS:
         raise InputError("unknown or missing --source for a single file", path=path, field="--source",
                          expected="one of " + ", ".join(sorted(FILE_READERS)), got=source)
+    if not Path(path).is_file():
+        raise InputError("the file does not exist" if not Path(path).exists() else "not a file", path=path)
     mod = importlib.import_module(f"{__name__}.{FILE_READERS[source]}")
     return complete_cis(mod.read_file(Path(path)))
 
