@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from .panel import Panel, build_panel, panel_from_arrays
     from .store import Store, open_store
     from .evaluation.run import evaluate
+    from .stats.benchmarking import benchmark_area
+    from .comparators import compute_neighbours, imported_neighbours
+    from .methods.runner import evaluate_indicator
+    from .screen import run_screen
 
 __version__ = "0.1.0"
 
@@ -30,6 +34,11 @@ _LAZY: dict[str, str] = {
     "Store": ".store",
     "open_store": ".store",
     "evaluate": ".evaluation.run",
+    "benchmark_area": ".stats.benchmarking",
+    "imported_neighbours": ".comparators",
+    "compute_neighbours": ".comparators",
+    "evaluate_indicator": ".methods.runner",
+    "run_screen": ".screen",
 }
 
 __all__ = [
@@ -42,10 +51,15 @@ __all__ = [
     "PlaceImpactError",
     "Store",
     "StoreError",
+    "benchmark_area",
     "build_panel",
+    "compute_neighbours",
     "evaluate",
+    "evaluate_indicator",
+    "imported_neighbours",
     "open_store",
     "panel_from_arrays",
+    "run_screen",
     "__version__",
 ]
 

@@ -63,6 +63,13 @@ class Panel:
     group_id: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
+    def __repr__(self) -> str:
+        cut = f", data to {self.cutoff}" if self.cutoff else ""
+        return (f"<Panel {self.indicator_id} ({self.sex}, {self.age}): {self.focal_name} ({self.focal}) + "
+                f"{self.n_areas - 1} comparators x {self.n_periods} periods "
+                f"({int(self.pre.sum())} pre, {int(self.post.sum())} post), reform {self.reform_start}{cut}; "
+                ".to_frame() for the data>")
+
     # -- derived --------------------------------------------------------------------------
     @property
     def focal(self) -> str:
@@ -317,10 +324,12 @@ def build_panel(
             arrs[k][i, j] = getattr(r, k)
     a = store.area(focal)
     if a.get("valid_to") is not None and not pd.isna(a.get("valid_to")):
-        warnings.append(f"{a.get('name')} was abolished on {a['valid_to']} (replaced by {a.get('replaced_by')}); "
+        warnings.append(f"{a.get('name')} was abolished on {pd.Timestamp(a['valid_to']):%Y-%m-%d} "
+                        f"(replaced by {a.get('replaced_by')}); "
                         "its series ends there")
     if a.get("valid_from") is not None and not pd.isna(a.get("valid_from")) and pd.Timestamp(a["valid_from"]).year > 1998:
-        warnings.append(f"{a.get('name')} was created on {a['valid_from']}; earlier data belongs to its predecessors")
+        warnings.append(f"{a.get('name')} was created on {pd.Timestamp(a['valid_from']):%Y-%m-%d}; "
+                        "earlier data belongs to its predecessors")
     starts = pd.to_datetime(periods["period_start"]).to_numpy().astype("datetime64[D]")
     ends = pd.to_datetime(periods["period_end"]).to_numpy().astype("datetime64[D]")
     t = np.array([parse_period(lab).mid_year for lab in labels])

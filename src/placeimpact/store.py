@@ -122,6 +122,9 @@ class Store:
         Open without write access (several readers may share a file).
     """
 
+    def __repr__(self) -> str:
+        return f"<Store {self.path}{' (read-only)' if self.read_only else ''}>"
+
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = str(path if path is not None else default_store_path())
         self.read_only = read_only

@@ -177,3 +177,26 @@ def test_benchmark_area_errors_say_what_to_do(loaded_store):
         benchmark_area(loaded_store, WIGAN, vs="neighbours", group_id="no-such-group")
     with pytest.raises(InputError, match="vs"):
         benchmark_area(loaded_store, WIGAN, vs="world")  # type: ignore[arg-type]
+
+
+def test_ties_spanning_quintiles_get_no_band():
+    """PHE's formula puts a tie block in the quintile of its lowest rank: with 12 of 20 areas at
+    100 (the best possible) that reads 'Worse'; such values get no quintile, others keep theirs."""
+    from placeimpact.stats import quantiles, quintile_label, tie_safe_quintiles
+
+    v = np.r_[np.arange(1.0, 9.0), np.full(12, 100.0)]
+    assert set(quantiles(v)[8:]) == {3.0}      # the PHE reference behaviour, kept: "Middle" for the best value
+    q, spans = tie_safe_quintiles(v)
+    assert spans[8:].all() and not spans[:8].any() and np.isnan(q[8:]).all()
+    np.testing.assert_array_equal(q[:8], quantiles(v)[:8])
+    labels = quintile_label(q, "high_is_good", spans)
+    assert set(labels[8:]) == {"tied across quintiles"} and labels[0] == "Worst"
+
+
+def test_wigan_at_100_percent_is_not_called_worse(loaded_store):
+    from placeimpact.stats import benchmark_area
+
+    df = benchmark_area(loaded_store, "Wigan")
+    row = df[(df["indicator_id"] == "ascof:1C1B") & (df["period_label"] == "2020/21")].iloc[0]
+    assert row["value"] == 100 and row["rank"] == 1
+    assert row["quintile_label"] == "tied across quintiles"

@@ -20,7 +20,7 @@ def test_public_surface_is_exactly_the_intended_names():
         "byar_ci", "compare_with_benchmark", "count_ci", "dobson_ci", "dsr", "exact_poisson_ci",
         "fill_missing_cis", "funnel_significance", "isr_ci", "mean_ci", "overdispersion", "poisson_funnel",
         "proportion", "proportion_funnel", "quantiles", "quintile_label", "rank_in_group", "rate", "rate_ci",
-        "recent_trend", "t_ci", "trend_table", "wilson_ci",
+        "recent_trend", "t_ci", "tie_safe_quintiles", "trend_table", "wilson_ci",
     }
     assert all(hasattr(S, name) for name in S.__all__)
 

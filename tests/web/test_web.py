@@ -113,6 +113,8 @@ def test_api_evaluate_is_the_findings_document(client):
     ("/api/evaluate", {**GENERIC, "reform_start": "April 2011"}, 400, "reform_start is not a date"),
     ("/api/evaluate", {**GENERIC, "framework": "../secret"}, 400, "unknown framework"),
     ("/api/evaluate", {**GENERIC, "comparators": "cssn"}, 400, "comparator group 'cssn' has no members"),
+    ("/api/evaluate", {**GENERIC, "cut_off": "2012-01-01"}, 400, "unknown parameter 'cut_off'"),
+    ("/api/evaluate", {**GENERIC, "reform_start": "2011-13-01"}, 400, "reform_start is not a date"),
 ])
 def test_bad_api_input_is_a_4xx_with_the_message(client, url, params, status, message):
     r = client.get(url, params=params)
@@ -128,6 +130,29 @@ def test_bad_page_input_is_an_html_4xx_with_the_message(client):
     assert r.status_code == 404 and "unknown area &#39;NOWHERE&#39;" in r.text
     r = client.get(f"/area/{WIGAN}", params={"vs": "galaxy"})
     assert r.status_code == 400 and "unknown vs" in r.text
+
+
+def test_search_helps_with_typos_and_offers_evaluation_only_for_councils(client):
+    assert "Did you mean: Wigan (E08000010)?" in client.get("/", params={"q": "Wign"}).text
+    page = client.get("/", params={"q": "Durham"}).text
+    assert 'href="/?area=E06000047#evaluate"' in page              # County Durham: a council
+    assert 'href="/?area=E23000008#evaluate"' not in page          # the police force area of that name
+    assert 'href="/area/E23000008"' in page                        # still benchmarkable
+    form = client.get("/").text
+    assert '<option value="all"' in form and "stored for one area only" in form
+
+
+def test_get_evaluate_goes_back_to_the_filled_form(client):
+    r = client.get("/evaluate", params={"area": "Leeds", "reform_start": "2015-04-01", "junk": "x"},
+                   follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/?area=Leeds&reform_start=2015-04-01#evaluate"
+
+
+def test_a_framework_applied_to_another_area_is_retitled(client):
+    r = client.post("/evaluate", data={"framework": "wigan-deal", "area": "Leeds", "reform_start": "2015-04-01"})
+    assert r.status_code == 200
+    assert "<h1>Did outcomes change in Leeds after the reform starting 1 April 2015?</h1>" in r.text
+    assert "written for Wigan" in r.text and "Is the Wigan Deal real?</h1>" not in r.text
 
 
 def test_missing_store_is_a_clear_error(tmp_path):

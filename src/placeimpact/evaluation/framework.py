@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from ..errors import FrameworkError
+from ..errors import FrameworkError, InputError
 from ..methods import METHODS
 from ..records import POLARITIES
 
@@ -237,11 +237,13 @@ def _date_value(v: Any, ctx: _Ctx) -> date:
     if isinstance(v, int) and not isinstance(v, bool) and 1900 <= v <= 2100:
         return date(v, 1, 1)
     if isinstance(v, str):
+        from ..periods import parse_date
+
         try:
-            return date.fromisoformat(v.strip())
-        except ValueError:
+            return parse_date(v, ctx.field)
+        except InputError:
             pass
-    raise ctx.error("is not a date", expected="an ISO date such as 2011-04-01", got=v,
+    raise ctx.error("is not a date", expected="a year (2011), a month (2011-04) or an ISO date (2011-04-01)", got=v,
                     hint="Write the date as YYYY-MM-DD")
 
 

@@ -86,6 +86,12 @@ class Evaluation:
     def scorecard(self) -> Mapping[str, int]:
         return self.synthesis.scorecard
 
+    def __repr__(self) -> str:
+        card = ", ".join(f"{k} {v}" for k, v in self.scorecard.items())
+        return (f"<Evaluation {self.area_name} ({self.area_code}), reform {self.reform_start}: "
+                f"{len(self.outcomes)} outcomes x {len(self.methods)} methods; {card}; "
+                ".summary(), .findings, .write(dir)>")
+
     def summary(self) -> str:
         """The scorecard, domain summaries and attribution statement as plain text."""
         lines = [f"{self.area_name} ({self.area_code}), reform start {self.reform_start}: {self.synthesis.overall}"]
@@ -168,6 +174,25 @@ def _comparators(store, fw: Framework, focal: str) -> tuple[str | list[str], tup
     codes = tuple(x for x in g.sort_values("rank")["member_area"].tolist() if x != focal)
     src = str(g["source"].dropna().iloc[0]) if g["source"].notna().any() else c
     return c, codes, f"its {len(codes)} comparator areas ({c}, from {src})"
+
+
+def _retitle(store, original: Framework, fw: Framework, focal: str, area_name: str) -> Framework:
+    """A framework written for one area (its title names it) applied to another keeps the title as provenance only."""
+    if not original.title or original.area is None:
+        return fw
+    try:
+        code = store.resolve_area(original.area)
+        written_for = str(store.area(code).get("name") or code)
+    except StoreError:
+        code, written_for = None, str(original.area)
+    if code == focal and fw.reform_start == original.reform_start:
+        return fw
+    from dataclasses import replace
+
+    when = f"{fw.reform_start.day} {fw.reform_start:%B %Y}"
+    note = (f"This report applies the outcome framework '{original.title}', written for {written_for} with a reform "
+            f"starting {original.reform_start}, to {area_name} with a reform starting {when}.")
+    return replace(fw, title=f"Did outcomes change in {area_name} after the reform starting {when}?", description=note)
 
 
 def _load_local_data(store, fw: Framework) -> None:
@@ -266,7 +291,8 @@ def evaluate(
     if on_error not in ("record", "raise"):
         raise ValueError(f"on_error must be 'record' or 'raise'; got {on_error!r}")
     t0 = time.perf_counter()
-    fw = load_framework(framework).with_overrides(area=area, reform_start=reform_start, cutoff=cutoff)
+    original = load_framework(framework)
+    fw = original.with_overrides(area=area, reform_start=reform_start, cutoff=cutoff)
     for key, val in (("area", fw.area), ("reform_start", fw.reform_start)):
         if val is None:
             raise FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
@@ -284,6 +310,7 @@ def evaluate(
         raise FrameworkError("unknown area", path=fw.path, line=fw.line_of("area"), field="area", got=fw.area,
                              hint=str(exc)) from None
     area_name = str(store.area(focal).get("name") or focal)
+    fw = _retitle(store, original, fw, focal, area_name)
     meta = check_framework(store, fw)
     comp_arg, comp_codes, comp_text = _comparators(store, fw, focal)
     names_df = store.areas()

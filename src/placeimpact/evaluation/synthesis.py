@@ -206,6 +206,8 @@ def _effect_text(row: pd.Series) -> str:
     bits = []
     if math.isfinite(row["ci_low"]) and math.isfinite(row["ci_high"]):
         bits.append(f"95% CI {_fmt(row['ci_low'])} to {_fmt(row['ci_high'])}")
+    elif math.isinf(row["ci_low"]) or math.isinf(row["ci_high"]):
+        bits.append("95% interval unbounded (too few comparators for a 5% test)")
     if math.isfinite(row["p_value"]):
         bits.append(_pfmt(row["p_value"]))
     if math.isfinite(row.get("q_value", math.nan)):

@@ -138,7 +138,8 @@ class MethodResult:
         return pd.DataFrame([d])
 
     def summary_text(self) -> str:
-        ci = "" if math.isnan(self.ci_low) else f" (95% CI {self.ci_low:.3g} to {self.ci_high:.3g})"
+        ci = ("" if math.isnan(self.ci_low) else " (95% interval unbounded)" if math.isinf(self.ci_low)
+              or math.isinf(self.ci_high) else f" (95% CI {self.ci_low:.3g} to {self.ci_high:.3g})")
         p = "" if math.isnan(self.p_value) else f", p = {self.p_value:.3g}"
         w = "" if not self.warnings else " Caveats: " + "; ".join(self.warnings) + "."
         return f"[{self.method}] {self.estimand}: {self.estimate:.3g}{ci}{p}. {self.summary}{w}"

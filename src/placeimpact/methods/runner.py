@@ -113,6 +113,12 @@ class IndicatorEvaluation:
     results: tuple[MethodResult, ...]
     warnings: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:
+        p = self.panel
+        res = "; ".join(f"{r.method} {r.direction} ({r.evidence})" for r in self.results)
+        return (f"<IndicatorEvaluation {p.indicator_id} in {p.focal_name} ({p.focal}), reform {p.reform_start}, "
+                f"{self.comparators}: {res}; .to_frame() for the table>")
+
     def to_frame(self) -> pd.DataFrame:
         """One row per method: estimate, CI, p, direction, label, evidence, summary, warnings."""
         return pd.concat([r.to_frame() for r in self.results], ignore_index=True)

@@ -53,6 +53,16 @@ _ENV = jinja2.Environment(
 )
 
 
+def _ci(lo: Any, hi: Any) -> str:
+    """'a to b', 'unbounded' for an interval too few comparators can bound, '–' when there is none."""
+    vals = [float(v) if v is not None and v is not pd.NA else math.nan for v in (lo, hi)]
+    if any(math.isinf(v) for v in vals):
+        return "unbounded"
+    if any(math.isnan(v) for v in vals):
+        return "–"
+    return f"{_num(vals[0])} to {_num(vals[1])}"
+
+
 def _num(x: Any) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)) or x is pd.NA:
         return "–"
@@ -74,6 +84,7 @@ def _pval(x: Any) -> str:
 
 
 _ENV.filters["num"] = _num
+_ENV.globals["ci"] = _ci
 _ENV.filters["pval"] = _pval
 _ENV.filters["period"] = period_words
 _ENV.filters["words"] = lambda s: str(s).replace("_", " ")

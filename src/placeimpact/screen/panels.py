@@ -56,6 +56,8 @@ def bulk_panels(
     """
     areas = screen_areas(store, area_type)
     meta = store.frame("SELECT * FROM indicators ORDER BY id")
+    if isinstance(indicators, str):      # one id, not its characters
+        indicators = [indicators]
     if indicators is not None:
         ids = [store.indicator(i)["id"] for i in indicators]
         meta = meta[meta["id"].isin(ids)]

@@ -15,7 +15,8 @@ module                 what it holds
 =====================  =================================================================
 """
 
-from .benchmark import BENCHMARK_LABELS, compare_with_benchmark, quantiles, quintile_label, rank_in_group
+from .benchmark import (BENCHMARK_LABELS, compare_with_benchmark, quantiles, quintile_label, rank_in_group,
+                        tie_safe_quintiles)
 from .benchmarking import benchmark_all, benchmark_area
 from .dsr import ESP2013, dobson_ci, dsr
 from .fill import fill_missing_cis
@@ -48,6 +49,7 @@ __all__ = [
     "proportion_funnel",
     "quantiles",
     "quintile_label",
+    "tie_safe_quintiles",
     "rank_in_group",
     "rate",
     "rate_ci",

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ._common import as_float, check_choice, polarity_array as _polarity_array
 
-__all__ = ["compare_with_benchmark", "quantiles", "quintile_label", "rank_in_group", "BENCHMARK_LABELS",
+__all__ = ["compare_with_benchmark", "quantiles", "quintile_label", "rank_in_group", "tie_safe_quintiles", "BENCHMARK_LABELS",
            "Rule"]
 
 Rule = Literal["benchmark_value", "ci_overlap"]
@@ -98,6 +98,7 @@ def quantiles(
     *,
     n_quantiles: int = 5,
     invert: bool | np.ndarray = False,
+    ties: str = "min",
 ) -> np.ndarray:
     """PHE quantile (1..Q) of each value within its group.
 
@@ -111,18 +112,23 @@ def quantiles(
         5 for quintiles, 10 for deciles.
     invert : bool or array of bool, shape (m,)
         True puts the highest values in quantile 1 (per row; constant within a group).
+    ties : {"min", "max"}
+        How tied values are ranked: ``"min"`` as PHEindicatormethods does (the reference), or
+        ``"max"``; :func:`tie_safe_quintiles` uses both to find ties that span quantiles.
 
     Returns
     -------
     ndarray of float, shape (m,)
         Quantile numbers 1..Q; NaN for missing values and for groups with fewer than Q values.
     """
+    if ties not in ("min", "max"):
+        raise ValueError(f"ties must be 'min' or 'max'; got {ties!r}")
     v = pd.Series(as_float(values))
     g = pd.Series(np.zeros(len(v), dtype=int) if groups is None else np.asarray(groups))
     inv = np.broadcast_to(np.asarray(invert, dtype=bool), v.shape)
     gmax = v.groupby(g).transform("max").to_numpy()
     adj = pd.Series(np.where(inv, gmax - v.to_numpy(), v.to_numpy()))
-    rank = adj.groupby(g).rank(method="min").to_numpy()
+    rank = adj.groupby(g).rank(method=ties).to_numpy()
     n = v.notna().groupby(g).transform("sum").to_numpy().astype(float)
     q = float(n_quantiles)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -132,7 +138,27 @@ def quantiles(
     return out
 
 
-def quintile_label(quintile: np.ndarray, polarity: str | np.ndarray = "no_judgement") -> np.ndarray:
+def tie_safe_quintiles(values: np.ndarray | pd.Series,
+                       groups: np.ndarray | pd.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """PHE quintiles, except for values whose tie block spans more than one quintile.
+
+    When many areas share a value (95 of 157 councils at 100%), the PHE formula puts the
+    whole block in the quintile of its lowest rank, so the highest possible value can read
+    "Worse". Such values get no quintile (NaN) and ``spans`` is True: the banding cannot
+    place them. Values with no tie, or a tie inside one quintile, keep the PHE quintile.
+
+    Returns
+    -------
+    (quintile, spans) : ndarrays of shape (m,), float and bool
+    """
+    lo = quantiles(values, groups, n_quantiles=5, ties="min")
+    hi = quantiles(values, groups, n_quantiles=5, ties="max")
+    spans = np.isfinite(lo) & np.isfinite(hi) & (lo != hi)
+    return np.where(spans, np.nan, lo), spans
+
+
+def quintile_label(quintile: np.ndarray, polarity: str | np.ndarray = "no_judgement",
+                   spans: np.ndarray | None = None) -> np.ndarray:
     """Words for quintiles 1 (lowest values) .. 5: Lowest ... Highest, or Best ... Worst with polarity.
 
     Parameters
@@ -140,6 +166,8 @@ def quintile_label(quintile: np.ndarray, polarity: str | np.ndarray = "no_judgem
     quintile : array_like, shape (m,)
         Quintile numbers where 1 holds the lowest values.
     polarity : str or array of str, shape (m,)
+    spans : array of bool, shape (m,), optional
+        From :func:`tie_safe_quintiles`: rows labelled "tied across quintiles".
 
     Returns
     -------
@@ -151,7 +179,10 @@ def quintile_label(quintile: np.ndarray, polarity: str | np.ndarray = "no_judgem
     high_good = np.array(["", "Worst", "Worse", "Middle", "Better", "Best"], dtype=object)
     low_good = np.array(["", "Best", "Better", "Middle", "Worse", "Worst"], dtype=object)
     idx = np.where(np.isfinite(q) & (q >= 1) & (q <= 5), np.nan_to_num(q), 0).astype(int)
-    return np.where(pol == "high_is_good", high_good[idx], np.where(pol == "low_is_good", low_good[idx], plain[idx]))
+    out = np.where(pol == "high_is_good", high_good[idx], np.where(pol == "low_is_good", low_good[idx], plain[idx]))
+    if spans is not None:
+        out = np.where(np.asarray(spans, dtype=bool), "tied across quintiles", out)
+    return out
 
 
 def rank_in_group(

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import StoreError
 from ._common import check_choice
-from .benchmark import compare_with_benchmark, quantiles, quintile_label, rank_in_group
+from .benchmark import compare_with_benchmark, quintile_label, rank_in_group, tie_safe_quintiles
 from .fill import COMPUTABLE, fill_missing_cis
 
 __all__ = ["benchmark_area", "benchmark_all", "ENGLAND", "Versus"]
@@ -132,8 +132,8 @@ def benchmark_all(store, *, vs: Literal["england", "region"] = "england") -> pd.
     out["label998"] = compare_with_benchmark(value, out["lci998"].to_numpy(dtype=float),
                                              out["uci998"].to_numpy(dtype=float), comparator, polarity=pol)
     group = out["tier_group"].to_numpy()
-    out["quintile"] = quantiles(value, group, n_quantiles=5)
-    out["quintile_label"] = quintile_label(out["quintile"].to_numpy(), pol)
+    out["quintile"], spans = tie_safe_quintiles(value, group)
+    out["quintile_label"] = quintile_label(out["quintile"].to_numpy(), pol, spans)
     out["rank"], out["n_ranked"] = rank_in_group(value, group, polarity=pol)
     return out.drop(columns=["tier_group"])
 
@@ -243,12 +243,12 @@ def benchmark_area(
     tier = _tier(info.get("area_type"))
     same = peers[peers["area_type"].map(_tier) == tier].copy() if tier != "other" else peers.iloc[:0]
     if len(same):
-        same["quintile"] = quantiles(same["value"], same.groupby(key).ngroup().to_numpy(), n_quantiles=5)
-        mine = same.loc[same["area_code"] == code, key + ["quintile"]].drop_duplicates(key)
+        same["quintile"], same["_spans"] = tie_safe_quintiles(same["value"], same.groupby(key).ngroup().to_numpy())
+        mine = same.loc[same["area_code"] == code, key + ["quintile", "_spans"]].drop_duplicates(key)
         out = out.merge(mine, on=key, how="left")
     else:
-        out["quintile"] = np.nan
-    out["quintile_label"] = quintile_label(out["quintile"], pol.to_numpy())
+        out["quintile"], out["_spans"] = np.nan, False
+    out["quintile_label"] = quintile_label(out["quintile"], pol.to_numpy(), out["_spans"].fillna(False).to_numpy(bool))
     out["area_name"] = info.get("name") or code
     cols = ["area_code", "area_name", "indicator_id", "indicator_name", "sex", "age", "category", "period_label",
             "value", "lci95", "uci95", "lci998", "uci998", "ci_origin", "ci998_computed", "unit", "polarity",

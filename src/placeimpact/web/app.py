@@ -43,7 +43,8 @@ _ENV = jinja2.Environment(
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
 )
 _GSS = re.compile(r"^[EWSNK]\d{8}$", re.IGNORECASE)
-_AREA_COLUMNS = ["code", "name", "area_type", "region_code", "region_name", "valid_from", "valid_to", "replaced_by"]
+_AREA_COLUMNS = ["code", "name", "area_type", "upper_tier", "region_code", "region_name", "valid_from", "valid_to",
+                 "replaced_by"]
 _INDICATOR_COLUMNS = ["id", "source", "name", "unit", "value_type", "polarity", "period_kind", "n_obs",
                       "first_period", "last_period"]
 
@@ -60,9 +61,22 @@ def _num(x: Any) -> str:
 _ENV.filters["num"] = _num
 
 
+def _period(label: str | None) -> str:
+    from ..evaluation.context import period_words
+
+    return period_words(label)
+
+
+_ENV.filters["period"] = _period
+
+
 def _status(exc: PlaceImpactError) -> int:
     """404 for what the store does not hold, 400 for any other bad input."""
     return 404 if isinstance(exc, StoreError) else 400
+
+
+#: what /api/evaluate and the form take (anything else is refused, so a misspelt cut-off is never dropped)
+_EVALUATE_PARAMS = ("framework", "area", "reform_start", "cutoff", "comparators")
 
 
 def _comparators(text: str | None) -> str | tuple[str, ...] | None:
@@ -126,11 +140,14 @@ def create_app(store_path: str | Path) -> FastAPI:
               cutoff: str = "", comparators: str = "") -> HTMLResponse:
         with store() as s:
             found = s.areas(q.strip())[_AREA_COLUMNS] if q.strip() else None
+            hint = s._area_hint(q.strip()) if found is not None and found.empty else ""
+            hint = hint if hint.startswith("Did you mean") else ""
             choices = s.areas(upper_tier=True)[["code", "name"]]
-            groups = s.frame("SELECT DISTINCT group_id FROM comparator_groups ORDER BY group_id")["group_id"].tolist()
+            groups = s.frame("SELECT group_id, count(DISTINCT focal_area) AS n_areas FROM comparator_groups "
+                             "GROUP BY group_id ORDER BY n_areas DESC, group_id")
             counts = s.counts()
-        return page("index.html.j2", q=q, found=records(found) if found is not None else None,
-                    choices=records(choices), groups=groups, frameworks=frameworks.available(), counts=counts,
+        return page("index.html.j2", q=q, hint=hint, found=records(found) if found is not None else None,
+                    choices=records(choices), groups=records(groups), frameworks=frameworks.available(), counts=counts,
                     form={"area": area, "framework": framework, "reform_start": reform_start, "cutoff": cutoff,
                           "comparators": comparators})
 
@@ -142,6 +159,16 @@ def create_app(store_path: str | Path) -> FastAPI:
         from starlette.concurrency import run_in_threadpool
 
         return HTMLResponse(await run_in_threadpool(_evaluate_html, params))
+
+    @app.get("/evaluate", include_in_schema=False)
+    def evaluate_get(request: Request) -> Response:
+        """A bookmarked or shared /evaluate link: back to the form, filled in with its parameters."""
+        from urllib.parse import urlencode
+
+        from starlette.responses import RedirectResponse
+
+        keep = {k: v for k, v in request.query_params.items() if k in _EVALUATE_PARAMS}
+        return RedirectResponse("/" + (f"?{urlencode(keep)}" if keep else "") + "#evaluate", status_code=303)
 
     def _evaluate_html(params: Mapping[str, Any]) -> str:
         from ..report.html import render_html
@@ -201,6 +228,10 @@ def create_app(store_path: str | Path) -> FastAPI:
                 return JSONResponse({"error": "InputError", "detail": "the request body is not a JSON object; send "
                                      "{\"framework\": ..., \"area\": ..., \"reform_start\": ...}"}, status_code=400)
             params.update(body)
+        unknown = sorted(set(params) - set(_EVALUATE_PARAMS))
+        if unknown:
+            return JSONResponse({"error": "InputError", "detail": f"unknown parameter {unknown[0]!r}; expected some of "
+                                 + ", ".join(_EVALUATE_PARAMS)}, status_code=400)
         from starlette.concurrency import run_in_threadpool
 
         return JSONResponse(await run_in_threadpool(_findings, params))
