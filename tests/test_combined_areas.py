@@ -214,3 +214,12 @@ def test_screen_gives_each_combined_series_to_its_taker_once(loaded_store):
     published = loaded_store.observations(CVD, areas=["E67000002"]).set_index("period_label")["value"]
     got = dict(zip(p.period_labels, cornwall))
     assert all(got[k] == v for k, v in published.items() if k in got)
+
+
+def test_screen_rows_say_when_they_use_a_combined_series(loaded_store):
+    from placeimpact.screen import run_screen
+
+    t = run_screen(loaded_store, start=2011, indicators=[CVD], executor="serial").table.set_index("area_code")
+    assert "Isles of Scilly, Cornwall combined (E67000002)" in t.loc["E06000052", "warnings"]
+    assert "City of London, Hackney combined (E67000001)" in t.loc["E09000012", "warnings"]
+    assert "combined" not in t.loc["E08000010", "warnings"]

@@ -531,7 +531,7 @@ class Store:
             if combined is not None:
                 return combined
         if df.empty:
-            raise StoreError(f"no data for {indicator!r} in {area!r} ({code})")
+            raise self._no_data(indicator, ind["id"], area, code, sex=sex, age=age, category=category)
         cols = ["area_code", "area_name", "indicator_id", "sex", "age", "category", "period_label",
                 "period_start", "period_end", "value", "lci95", "uci95", "lci998", "uci998", "count",
                 "denominator", "ci_origin", "note"]
@@ -598,8 +598,26 @@ class Store:
         rows = self.con.execute(sql + " ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
                                 params).fetchall()
         if not rows:
-            raise StoreError(f"no data for {indicator!r} in {area!r} ({code})")
+            raise self._no_data(indicator, ind_id, area, code, sex=sex, age=age, category=category)
         return rows
+
+    def _no_data(self, indicator: str, ind_id: str, area: str, code: str, *, sex: str | None = None,
+                 age: str | None = None, category: str | None = None) -> StoreError:
+        """'no data' that says what there is: the area's breakdowns, or the area types the indicator covers."""
+        asked = [f"{k}={v!r}" for k, v in (("sex", sex), ("age", age), ("category", category)) if v is not None]
+        have = self.con.execute(
+            "SELECT DISTINCT sex, age, category FROM observations WHERE indicator_id = ? AND area_code = ? "
+            "ORDER BY 1, 2, 3 LIMIT 9", [ind_id, code]).fetchall()
+        msg = f"no data for {indicator!r} in {area!r} ({code})"
+        if have:
+            shown = "; ".join(", ".join(x for x in r if x) for r in have[:8]) + ("; ..." if len(have) > 8 else "")
+            return StoreError(f"{msg} with {', '.join(asked) or 'this breakdown'}; it has: {shown}")
+        types = self.con.execute(
+            "SELECT coalesce(a.area_type, 'unknown'), count(DISTINCT o.area_code) AS n FROM observations o "
+            "LEFT JOIN areas a ON a.code = o.area_code WHERE o.indicator_id = ? GROUP BY 1 ORDER BY n DESC LIMIT 3",
+            [ind_id]).fetchall()
+        covers = ", ".join(f"{n} {t.replace('_', ' ')} areas" for t, n in types)
+        return StoreError(f"{msg}; the indicator is published for {covers or 'no area'}")
 
     def folder_status(self) -> pd.DataFrame:
         """Per top-level data folder (first component of each import's key): sources, files, rows, periods."""

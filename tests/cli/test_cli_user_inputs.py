@@ -139,3 +139,12 @@ def test_tables_say_when_nothing_matches_and_keep_ids_whole(loaded_store):
     assert CVD in r.output
     r = run.invoke(app, ["areas", "search", "Wigan", "--store", loaded_store.path])
     assert "North West" in r.output
+
+
+def test_no_data_says_what_there_is(loaded_store):
+    with pytest.raises(StoreError, match=r"with sex='Alien'; it has: Persons, All ages"):
+        loaded_store.series("Wigan", CVD, sex="Alien")
+    with pytest.raises(StoreError, match=r"the indicator is published for \d+ unitary areas"):
+        loaded_store.series("E23000008", "ascof:1A")          # a police force area
+    r = _cli(["series", "--area", "Wigan", "--indicator", CVD, "--sex", "Alien"], loaded_store)
+    assert r.returncode == 2 and "it has: Persons, All ages" in r.stderr

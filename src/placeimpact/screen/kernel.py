@@ -196,6 +196,10 @@ def _screen(panel: Panel, usable: np.ndarray, tol: float) -> pd.DataFrame:
         note = np.where(np.isfinite(share), f"a total: ITS against {ref_name} scaled to the area's pre-reform share",
                         "a total with a non-positive pre-reform sum: no ITS")
         warnings = np.array([f"{w}; {n}" if w else n for w, n in zip(warnings, note)])
+    if panel.warnings:          # panel notes about one area (a combined publication) go on that area's row
+        own = [["; ".join(w for w in panel.warnings if f"({c})" in w)] for c in panel.area_codes]
+        extra_notes = np.array([x[0] for x in own], dtype=object)[usable]
+        warnings = np.array([f"{w}; {n}" if w and n else (w or n) for w, n in zip(warnings, extra_notes)])
     codes = np.array(panel.area_codes)[usable]
     names = np.array(panel.area_names)[usable]
     df = pd.DataFrame({

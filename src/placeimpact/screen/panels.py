@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..geography import COMBINED_AREAS, combined_areas_of
+from ..geography import COMBINED_AREAS, combined_areas_of, combined_note
 from ..panel import ENGLAND, Panel, _to_date
 from ..periods import parse_period
 
@@ -92,7 +92,8 @@ def _give_combined(obs: pd.DataFrame, combos: Sequence[str]) -> pd.DataFrame:
         give = mine & ~obs["indicator_id"].isin(own)
         members_empty = obs["area_code"].isin(ca.member_codes) & obs["indicator_id"].isin(
             obs.loc[give, "indicator_id"].unique())
-        obs = obs.assign(area_code=obs["area_code"].where(~give, ca.taker))
+        obs = obs.assign(area_code=obs["area_code"].where(~give, ca.taker),
+                         _combined=obs.get("_combined", pd.Series(None, index=obs.index, dtype=object)).where(~give, code))
         obs = obs[~((mine & ~give) | members_empty)]
         has_value = obs["value"].notna()
     return obs
@@ -163,6 +164,10 @@ def panels_from_frame(
         years = float(np.median((ends - starts).astype(float) + 1) / 365.25)
         m = info.loc[ind] if ind in info.index else pd.Series(dtype=object)
         nan = np.full(shape, np.nan)
+        notes: tuple[str, ...] = ()
+        if "_combined" in g:      # combined publications given to one council (see _give_combined)
+            used = g.loc[g["_combined"].notna(), ["_combined", "area_code"]].drop_duplicates()
+            notes = tuple(combined_note(c, a) for c, a in used.itertuples(index=False) if a in codes)
         out.append(Panel(
             indicator_id=str(ind), indicator_name=str(m.get("name") or ind), unit=str(m.get("unit") or ""),
             value_type=str(m.get("value_type") or "mean"), polarity=str(m.get("polarity") or "no_judgement"),
@@ -172,5 +177,6 @@ def panels_from_frame(
             count=nan, denominator=nan, england_values=eng["value"], england_lci=eng["lci95"],
             england_uci=eng["uci95"], reform_start=rs, cutoff=cutoff, period_years=years,
             sex=str(g["sex"].iloc[0]), age=str(g["age"].iloc[0]), category=str(g["category"].iloc[0]),
+            warnings=notes,
         ))
     return out

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 
 import jinja2
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .. import __version__
@@ -133,6 +134,18 @@ def create_app(store_path: str | Path) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=code)
         return page("error.html.j2", status_code=code, error=type(exc).__name__, message=str(exc), code=code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        """A missing or malformed parameter: the same one-message shape as the library's errors."""
+        parts = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
+            parts.append(f"missing parameter {where!r}" if e.get("type") == "missing" else f"{where}: {e.get('msg')}")
+        detail = "; ".join(parts) or "bad request"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": "InputError", "detail": detail}, status_code=400)
+        return page("error.html.j2", status_code=400, error="InputError", message=detail, code=400)
 
     # -- pages -------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse)
