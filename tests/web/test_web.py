@@ -136,12 +136,21 @@ def test_bad_page_input_is_an_html_4xx_with_the_message(client):
 
 def test_search_helps_with_typos_and_offers_evaluation_only_for_councils(client):
     assert "Did you mean: Wigan (E08000010)?" in client.get("/", params={"q": "Wign"}).text
+    first = client.get("/api/areas", params={"q": "Durham"}).json()[0]
+    assert (first["code"], first["name"]) == ("E06000047", "County Durham")     # the council before the police
     page = client.get("/", params={"q": "Durham"}).text
     assert 'href="/?area=E06000047#evaluate"' in page              # County Durham: a council
     assert 'href="/?area=E23000008#evaluate"' not in page          # the police force area of that name
     assert 'href="/area/E23000008"' in page                        # still benchmarkable
     form = client.get("/").text
     assert '<option value="all"' in form and "stored for one area only" in form
+
+
+def test_web_errors_speak_to_the_web_user(client):
+    r = client.post("/evaluate", data={"framework": "generic-upper-tier", "area": "", "reform_start": ""})
+    assert r.status_code == 400
+    assert "fill in the area" in r.text and "--area" not in r.text
+    assert "generic-upper-tier.yaml" in r.text and str(ROOT) not in r.text      # the file, not the server's path
 
 
 def test_get_evaluate_goes_back_to_the_filled_form(client):

@@ -71,6 +71,37 @@ def _period(label: str | None) -> str:
 _ENV.filters["period"] = _period
 
 
+#: command-line advice in library messages, said as the web app's user would act on it
+_FOR_WEB = (
+    (re.compile(r"pass --reform-start\b"), "fill in the reform start"),
+    (re.compile(r"pass --area\b"), "fill in the area"),
+    (re.compile(r"pass --cutoff\b"), "fill in the cut-off"),
+    (re.compile(r"Search with 'placeimpact areas search TEXT'"), "Search for it with the box on the home page"),
+    (re.compile(r"List them with 'placeimpact indicators list'"), "Search for it on /api/indicators?q=..."),
+    (re.compile(r"--group imported\|computed\|all"), "the imported, computed or all comparator choice"),
+)
+
+
+def _web_message(exc: PlaceImpactError) -> str:
+    """The library's message with the framework file named, not its path on the server, and web advice."""
+    msg = str(exc)
+    path = getattr(exc, "path", None)
+    if path:
+        msg = msg.replace(str(path), Path(str(path)).name)
+    for rx, words in _FOR_WEB:
+        msg = rx.sub(words, msg)
+    return msg
+
+
+def _councils_first(df: pd.DataFrame) -> pd.DataFrame:
+    """Search results with local authorities first, then regions and countries, then other areas (by code)."""
+    import numpy as np
+
+    tier = df["upper_tier"].fillna(False).astype(bool) | df["lower_tier"].fillna(False).astype(bool)
+    rank = np.where(tier, 0, np.where(df["area_type"].isin(["region", "country"]), 1, 2))
+    return df.assign(_rank=rank).sort_values(["_rank", "code"], kind="stable").drop(columns="_rank")
+
+
 def _status(exc: PlaceImpactError) -> int:
     """404 for what the store does not hold, 400 for any other bad input."""
     return 404 if isinstance(exc, StoreError) else 400
@@ -132,8 +163,8 @@ def create_app(store_path: str | Path) -> FastAPI:
     async def library_error(request: Request, exc: PlaceImpactError) -> Response:
         code = _status(exc)
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=code)
-        return page("error.html.j2", status_code=code, error=type(exc).__name__, message=str(exc), code=code)
+            return JSONResponse({"error": type(exc).__name__, "detail": _web_message(exc)}, status_code=code)
+        return page("error.html.j2", status_code=code, error=type(exc).__name__, message=_web_message(exc), code=code)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -152,7 +183,7 @@ def create_app(store_path: str | Path) -> FastAPI:
     def index(q: str = "", area: str = "", framework: str = "generic-upper-tier", reform_start: str = "",
               cutoff: str = "", comparators: str = "") -> HTMLResponse:
         with store() as s:
-            found = s.areas(q.strip())[_AREA_COLUMNS] if q.strip() else None
+            found = _councils_first(s.areas(q.strip()))[_AREA_COLUMNS] if q.strip() else None
             hint = s._area_hint(q.strip()) if found is not None and found.empty else ""
             hint = hint if hint.startswith("Did you mean") else ""
             choices = s.areas(upper_tier=True)[["code", "name"]]
@@ -212,7 +243,7 @@ def create_app(store_path: str | Path) -> FastAPI:
     def api_areas(q: str = "") -> list[dict[str, Any]]:
         """Areas whose name contains ``q`` or whose code starts with it (all areas without ``q``)."""
         with store() as s:
-            return records(s.areas(q.strip() or None)[_AREA_COLUMNS])
+            return records(_councils_first(s.areas(q.strip() or None))[_AREA_COLUMNS])
 
     @app.get("/api/indicators")
     def api_indicators(q: str = "") -> list[dict[str, Any]]:
