@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from placeimpact import build_panel
-from placeimpact.errors import StoreError
+from placeimpact.errors import MethodError, StoreError
 from placeimpact.geography import COMBINED_AREAS, assign_combined, combined_areas_of, combined_note
 
 CVD = "ons-els:preventable-cardiovascular-mortality-england"
@@ -56,18 +56,26 @@ def _obs(**series) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"value": float})
 
 
-def test_focal_member_without_data_takes_the_combined_series_once():
+def test_the_small_focal_member_is_not_given_its_partners_series():
+    """The Isles of Scilly's 2,200 people are 0.4% of the combined series: it is Cornwall's, not theirs."""
     obs = _obs(E06000053=None, E67000002=30.0, E08000010=80.0)
-    out, warns = assign_combined(obs, [SCILLY, CORNWALL, WIGAN])
-    scilly = out[out["area_code"] == SCILLY]
-    assert scilly["value"].tolist() == [30.0, 31.0]  # the empty published rows are replaced, not mixed
-    assert set(scilly["reported_code"]) == {"E67000002"} and set(scilly["area_name"]) == {"Isles of Scilly, Cornwall"}
-    assert CORNWALL not in set(out["area_code"]) and "E67000002" not in set(out["area_code"])
-    assert (out["value"] >= 30).sum() == 4 and (out["reported_code"] == "E67000002").sum() == 2  # counted once
-    assert warns[0].startswith("values for Isles of Scilly (E06000053) are for Isles of Scilly, Cornwall combined")
-    assert "Cornwall (E06000052) left without data" in warns[1]
-    assert "given to Isles of Scilly (E06000053) only" in warns[1]
+    out, warns = assign_combined(obs, [SCILLY, WIGAN])
+    assert out.loc[out["area_code"] == SCILLY, "value"].isna().all()
+    assert "E67000002" not in set(out["area_code"])
+    assert warns == ["Isles of Scilly (E06000053) has no values of its own, and those for Isles of Scilly, Cornwall "
+                     "combined (E67000002) are almost all Cornwall (E06000052)'s, so they are not used for it"]
     assert obs["area_code"].tolist()[0] == SCILLY and "reported_code" not in obs  # input not modified
+
+
+def test_the_larger_focal_member_takes_the_combined_series_once():
+    obs = _obs(E06000052=None, E67000002=30.0, E08000010=80.0)
+    out, warns = assign_combined(obs, [CORNWALL, SCILLY, WIGAN])
+    cornwall = out[out["area_code"] == CORNWALL]
+    assert cornwall["value"].tolist() == [30.0, 31.0]  # the empty published rows are replaced, not mixed
+    assert set(cornwall["reported_code"]) == {"E67000002"}
+    assert SCILLY not in set(out["area_code"]) and (out["reported_code"] == "E67000002").sum() == 2  # counted once
+    assert warns[0].startswith("values for Cornwall (E06000052) are for Isles of Scilly, Cornwall combined")
+    assert "Isles of Scilly (E06000053) left without data" in warns[1]
 
 
 def test_comparators_give_the_combined_series_to_the_larger_council():
@@ -95,11 +103,10 @@ def test_the_combined_series_never_sits_beside_a_member_with_its_own_values():
     out, warns = assign_combined(obs, [WIGAN, CORNWALL, SCILLY])
     assert SCILLY not in set(out["area_code"]) and "E67000002" not in set(out["area_code"])
     assert "Isles of Scilly (E06000053) not given the values" in warns[0] and "Cornwall (E06000052)" in warns[0]
-    # the focal area takes it: a member comparator with its own values is inside it and is left out
+    # the small member as the focal area does not take it either; Cornwall keeps its own values
     out, warns = assign_combined(obs, [SCILLY, CORNWALL, WIGAN])
-    assert out.loc[out["area_code"] == SCILLY, "value"].tolist() == [30.0, 31.0]
-    assert CORNWALL not in set(out["area_code"])
-    assert any(w.startswith("comparator Cornwall (E06000052) left out") for w in warns)
+    assert out.loc[out["area_code"] == SCILLY, "value"].isna().all()
+    assert out.loc[out["area_code"] == CORNWALL, "value"].tolist() == [40.0, 41.0]
 
 
 # -- the store and the command line -------------------------------------------------------------------
@@ -155,7 +162,7 @@ def test_series_fast_path_shows_the_combined_series(loaded_store, capsys):
 
 def test_cornwall_cvd_panel_uses_the_combined_series_with_a_warning(loaded_store):
     p = build_panel(loaded_store, indicator=CVD, area="Cornwall", comparators="oflog-nn", reform_start="2015-04-01")
-    assert p.focal == CORNWALL and p.focal_name == "Isles of Scilly, Cornwall"
+    assert p.focal == CORNWALL and p.focal_name == "Cornwall"      # the council's name; the warning says whose data
     combined = loaded_store.observations(CVD, areas=["E67000002"])
     np.testing.assert_array_equal(p.focal_values, combined["value"].to_numpy())
     assert any(w.startswith("values for Cornwall (E06000052) are for Isles of Scilly, Cornwall combined "
@@ -174,10 +181,9 @@ def test_all_areas_panel_counts_each_combined_series_once(loaded_store):
     assert any("Isles of Scilly (E06000053) left without data" in w and "given to Cornwall (E06000052) only" in w
                for w in p.warnings)
     assert any("City of London (E09000001) left without data" in w for w in p.warnings)
-    # a focal partner council takes it, and its larger partner does not get it too
-    q = build_panel(loaded_store, indicator=CVD, area="Isles of Scilly", comparators=None, reform_start="2015-04-01")
-    assert q.focal == SCILLY and CORNWALL not in q.area_codes and HACKNEY in q.area_codes
-    np.testing.assert_array_equal(q.focal_values, p.values[p.area_codes.index(CORNWALL)])
+    # the small partner council is not evaluated on its partner's data, and says why
+    with pytest.raises(MethodError, match=r"almost all Cornwall \(E06000052\)'s, so they are not used for it"):
+        build_panel(loaded_store, indicator=CVD, area="Isles of Scilly", comparators=None, reform_start="2015-04-01")
 
 
 def test_panel_of_a_council_with_its_own_data_ignores_the_combined_series(loaded_store):

@@ -79,3 +79,17 @@ def test_evaluate_indicator_rejects_a_cutoff_before_the_start(loaded_store):
     with pytest.raises(InputError, match="not after the reform start"):
         evaluate_indicator(loaded_store, area="Wigan", indicator="ons-els:preventable-cardiovascular-mortality-england",
                            start="2011", until="2010-01-01")
+
+
+@pytest.mark.parametrize("text, expected", [("2018", date(2018, 12, 31)), ("2020-02", date(2020, 2, 29)),
+                                            ("2019-04", date(2019, 4, 30)), ("2019-04-01", date(2019, 4, 1))])
+def test_a_cutoff_year_or_month_means_its_last_day(text, expected):
+    assert parse_date(text, "cutoff", end=True) == expected
+
+
+def test_a_month_cutoff_keeps_the_periods_ending_in_that_month(loaded_store):
+    """'data up to 2020-03' includes 2019/20 (which ends on 31 March 2020); nothing is silently dropped."""
+    kw = dict(indicator="ascof:1A", area="Wigan", reform_start="2018-04-01")
+    by_month = build_panel(loaded_store, cutoff="2020-03", **kw)
+    by_day = build_panel(loaded_store, cutoff="2020-03-31", **kw)
+    assert by_month.period_labels == by_day.period_labels and by_month.period_labels[-1] == "2019/20"

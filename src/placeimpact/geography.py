@@ -414,7 +414,16 @@ def assign_combined(obs: pd.DataFrame, codes: Sequence[str], *,
             continue
         has_own = [m for m in members if m in own_values]
         labels = lambda cs: ", ".join(ca.label(c) for c in cs)  # noqa: E731
-        taker = focal if focal in lacking else ca.taker if ca.taker in lacking else lacking[0]
+        if focal in lacking and focal != ca.taker:   # the small member: the series is nearly all its partner's
+            warnings.append(f"{ca.label(focal)} has no values of its own, and those for {ca.name} combined "
+                            f"({ca.code}) are almost all {ca.label(ca.taker)}'s, so they are not used for it")
+            continue
+        if ca.taker not in lacking:     # the larger council has its own values (or is not in the panel)
+            if has_own:
+                warnings.append(f"{labels(lacking)} not given the values for {ca.name} combined ({ca.code}): they "
+                                f"include {labels(has_own)}, which is in the panel with values of its own")
+            continue
+        taker = ca.taker
         if taker != focal and has_own:
             warnings.append(f"{labels(lacking)} not given the values for {ca.name} combined ({ca.code}): they "
                             f"include {labels(has_own)}, which is in the panel with values of its own")

@@ -147,10 +147,17 @@ class Panel:
         return pd.concat(rows, ignore_index=True)
 
 
-def _to_date(x: str | date | None, field: str = "date") -> date | None:
+def _area_name(store, code: str) -> str:
+    try:
+        return str(store.area(code).get("name") or code)
+    except Exception:   # an area the register does not hold: its code stands for it
+        return code
+
+
+def _to_date(x: str | date | None, field: str = "date", *, end: bool = False) -> date | None:
     from .periods import parse_date
 
-    return parse_date(x, field)
+    return parse_date(x, field, end=end)
 
 
 def panel_from_arrays(
@@ -224,7 +231,7 @@ def build_panel(
     ind = store.indicator(indicator)
     focal = store.resolve_area(area)
     rs = _to_date(reform_start, "reform_start")
-    co = _to_date(cutoff, "cutoff")
+    co = _to_date(cutoff, "cutoff", end=True)
     warnings: list[str] = []
 
     group_id = None
@@ -285,8 +292,11 @@ def build_panel(
         warnings += notes
     f = obs[obs["area_code"] == focal]
     if f["value"].notna().sum() == 0:
+        why = next((w for w in warnings if w.startswith(f"{store.area(focal).get('name')} ({focal}) has no values "
+                                                        "of its own")), "")
         raise MethodError(f"no data for {ind['id']} in {focal}"
-                          + (f" up to {co}" if co else "") + f" (sex={sex}, age={age}, category={category!r})")
+                          + (f" up to {co}" if co else "") + f" (sex={sex}, age={age}, category={category!r})"
+                          + (f": {why}" if why else ""))
     # keep the period kind the focal series mostly uses (e.g. 3-year rolling, not pooled 5-year)
     lengths = (pd.to_datetime(obs["period_end"]) - pd.to_datetime(obs["period_start"])).dt.days
     obs = obs.assign(_len=(lengths / 365.25).round(0).clip(lower=0))
@@ -319,7 +329,8 @@ def build_panel(
         i = row.get(r.area_code)
         if i is None:
             continue
-        names[r.area_code] = r.area_name or r.area_code
+        if getattr(r, "reported_code", r.area_code) == r.area_code:   # a combined series keeps the council's name
+            names[r.area_code] = r.area_name or r.area_code
         for k in arrs:
             arrs[k][i, j] = getattr(r, k)
     a = store.area(focal)
@@ -337,7 +348,8 @@ def build_panel(
     return Panel(
         indicator_id=ind["id"], indicator_name=ind["name"], unit=ind.get("unit") or "",
         value_type=ind.get("value_type") or "mean", polarity=polarity or ind.get("polarity") or "no_judgement",
-        area_codes=tuple(codes), area_names=tuple(names[c] or c for c in codes), period_labels=tuple(labels),
+        area_codes=tuple(codes), area_names=tuple(names[c] or _area_name(store, c) for c in codes),
+        period_labels=tuple(labels),
         period_start=starts, period_end=ends, t=t, values=arrs["value"], lci=arrs["lci95"], uci=arrs["uci95"],
         count=arrs["count"], denominator=arrs["denominator"], england_values=eng["value"],
         england_lci=eng["lci95"], england_uci=eng["uci95"], reform_start=rs, cutoff=co, period_years=years,

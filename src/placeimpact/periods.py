@@ -169,12 +169,14 @@ def parse_period(label: str) -> Period:
     )
 
 
-def parse_date(value, field: str = "date"):
-    """A reform start or cut-off given by a user: a year (1 January), a month (2011-04: its first day) or an ISO date.
+def parse_date(value, field: str = "date", *, end: bool = False):
+    """A reform start or cut-off given by a user: a year, a month (2011-04) or an ISO date.
 
-    ``None`` and :class:`datetime.date` pass through. Anything else raises one
-    :class:`~placeimpact.errors.InputError` naming ``field``, e.g. ``--start``.
+    A year or a month means its first day, or with ``end`` (a cut-off: "data up to 2018")
+    its last day. ``None`` and :class:`datetime.date` pass through. Anything else raises
+    one :class:`~placeimpact.errors.InputError` naming ``field``, e.g. ``--start``.
     """
+    import calendar
     from datetime import date, datetime
 
     from .errors import InputError
@@ -185,15 +187,17 @@ def parse_date(value, field: str = "date"):
         return value.date()
     text = str(value).strip()
     if re.fullmatch(r"\d{4}", text) and 1800 <= int(text) <= 2200:
-        return date(int(text), 1, 1)
-    if re.fullmatch(r"\d{4}-\d{2}", text) and 1 <= int(text[5:]) <= 12:      # a month: its first day
-        return date(int(text[:4]), int(text[5:]), 1)
+        return date(int(text), 12, 31) if end else date(int(text), 1, 1)
+    if re.fullmatch(r"\d{4}-\d{2}", text) and 1 <= int(text[5:]) <= 12:
+        y, m = int(text[:4]), int(text[5:])
+        return date(y, m, calendar.monthrange(y, m)[1]) if end else date(y, m, 1)
+    expected = "a year such as 2011, a month such as 2011-04, or an ISO date such as 2011-04-01"
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
             return date.fromisoformat(text)
         except ValueError as exc:
             raise InputError(f"{field} is not a real date ({exc})", field=field, got=text,
-                             expected="a year such as 2011 or an ISO date such as 2011-04-01") from None
-    raise InputError(f"{field} is not a date", field=field, got=text,
-                     expected="a year such as 2011 or an ISO date such as 2011-04-01",
-                     hint="Write a financial year as the date it starts, e.g. 2011-04-01 for 2011/12")
+                             expected=expected) from None
+    hint = ("Write a financial year as the date it ends, e.g. 2012-03-31 for 2011/12" if end else
+            "Write a financial year as the date it starts, e.g. 2011-04-01 for 2011/12")
+    raise InputError(f"{field} is not a date", field=field, got=text, expected=expected, hint=hint)

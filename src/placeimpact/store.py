@@ -385,7 +385,10 @@ class Store:
                       "WHEN area_type IN ('region', 'country') THEN 1 ELSE 2 END")
     _AREA_ORDER_SQL = ("valid_to IS NOT NULL, (replaced_by IS NOT NULL AND replaced_by <> ''), "
                        "valid_from DESC NULLS LAST, code")
-    _NAME_NOISE = ("city of", "county of", "county", "city", "the", "borough of", "royal borough of")
+    # words official names add or move, longest first ("royal borough of" before "borough of"); a lone
+    # "city" is kept: "Durham City" is not County Durham
+    _NAME_NOISE = ("royal borough of", "london borough of", "metropolitan borough of", "borough of", "city of",
+                   "county of", "county", "the")
 
     @classmethod
     def _name_key(cls, name: str) -> str:
@@ -612,6 +615,17 @@ class Store:
         if have:
             shown = "; ".join(", ".join(x for x in r if x) for r in have[:8]) + ("; ..." if len(have) > 8 else "")
             return StoreError(f"{msg} with {', '.join(asked) or 'this breakdown'}; it has: {shown}")
+        if asked:      # the breakdown itself may not exist for this indicator
+            where = " AND ".join(f"{k} = ?" for k, v in (("sex", sex), ("age", age), ("category", category))
+                                 if v is not None)
+            vals = [v for v in (sex, age, category) if v is not None]
+            if not self.con.execute(f"SELECT 1 FROM observations WHERE indicator_id = ? AND {where} LIMIT 1",
+                                    [ind_id, *vals]).fetchall():
+                bds = self.con.execute("SELECT DISTINCT sex, age, category FROM observations WHERE indicator_id = ? "
+                                       "ORDER BY 1, 2, 3 LIMIT 9", [ind_id]).fetchall()
+                shown = "; ".join(", ".join(x for x in r if x) for r in bds[:8]) + ("; ..." if len(bds) > 8 else "")
+                return StoreError(f"{msg}: the indicator has no breakdown {', '.join(asked)} for any area; "
+                                  f"it has: {shown}")
         types = self.con.execute(
             "SELECT coalesce(a.area_type, 'unknown'), count(DISTINCT o.area_code) AS n FROM observations o "
             "LEFT JOIN areas a ON a.code = o.area_code WHERE o.indicator_id = ? GROUP BY 1 ORDER BY n DESC LIMIT 3",

@@ -31,9 +31,16 @@ def _cli(args: list[str], store) -> subprocess.CompletedProcess:
     ("Northumberland", "E06000057"),         # the current code, not the former E06000048
     ("Northamptonshire", "E10000021"),       # the county council (abolished), not the police force area
     ("London", "E12000007"), ("England", "E92000001"), ("St Helens", "E08000013"),
+    ("Royal Borough of Greenwich", "E09000011"), ("London Borough of Hackney", "E09000012"),
+    ("Kingston upon Hull, City of", "E06000010"), ("City of London", "E09000001"),
 ])
 def test_names_resolve_to_councils_first(loaded_store, name, code):
     assert loaded_store.resolve_area(name) == code
+
+
+def test_a_city_is_not_its_county(loaded_store):
+    with pytest.raises(StoreError, match="unknown area 'Durham City'"):
+        loaded_store.resolve_area("Durham City")
 
 
 def test_misspelt_area_gets_a_suggestion(loaded_store):
@@ -148,3 +155,17 @@ def test_no_data_says_what_there_is(loaded_store):
         loaded_store.series("E23000008", "ascof:1A")          # a police force area
     r = _cli(["series", "--area", "Wigan", "--indicator", CVD, "--sex", "Alien"], loaded_store)
     assert r.returncode == 2 and "it has: Persons, All ages" in r.stderr
+
+
+def test_no_data_for_a_breakdown_the_indicator_lacks_says_so(loaded_store):
+    with pytest.raises(StoreError, match=r"has no breakdown sex='Male' for any area; it has: Persons, All ages"):
+        loaded_store.series("Cornwall", CVD, sex="Male")
+
+
+def test_too_few_points_is_said_before_a_totals_size(loaded_store):
+    from placeimpact.methods.runner import evaluate_indicator
+
+    ev = evaluate_indicator(loaded_store, area="Wigan", indicator="ons-els:active-businesses", start="2016",
+                            methods=["its", "trend_difference"], options={"its": {"control": "england"}})
+    for r in ev.results:
+        assert r.evidence == "insufficient" and "pre-reform point" in r.summary, r.summary

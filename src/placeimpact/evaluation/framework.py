@@ -234,13 +234,13 @@ def _date_value(v: Any, ctx: _Ctx) -> date:
         return v.date()
     if isinstance(v, date):
         return v
-    if isinstance(v, int) and not isinstance(v, bool) and 1900 <= v <= 2100:
-        return date(v, 1, 1)
+    if isinstance(v, int) and not isinstance(v, bool) and 1900 <= v <= 2100:   # a year: its end for a cut-off
+        return date(v, 12, 31) if ctx.field == "cutoff" else date(v, 1, 1)
     if isinstance(v, str):
         from ..periods import parse_date
 
         try:
-            return parse_date(v, ctx.field)
+            return parse_date(v, ctx.field, end=ctx.field == "cutoff")
         except InputError:
             pass
     raise ctx.error("is not a date", expected="a year (2011), a month (2011-04) or an ISO date (2011-04-01)", got=v,

@@ -171,6 +171,10 @@ def interrupted_time_series(
         return insufficient(_METHOD, panel, estimand, "England's series is missing, so the England-controlled "
                             "fit cannot be made; use control='none'", warns)
     y_own = panel.focal_values
+    own_use = (panel.pre | panel.post) & np.isfinite(y_own)    # too few points is said first, whatever the control
+    short = window_shortfall(int((own_use & panel.pre).sum()), int((own_use & panel.post).sum()), min_pre)
+    if short:
+        return insufficient(_METHOD, panel, estimand, short, warns)
     # England as the reference of the area (row 0) and of each comparator: for a total, at each one's size
     scale = size_scale(panel.values, eng, panel.pre) if total else np.ones(panel.n_areas)
     eng_rows = scale[:, None] * eng[None, :]
@@ -220,8 +224,9 @@ def interrupted_time_series(
                                          "England's series plus the gap line fitted before the reform, extended,")
     else:
         w, d, extra = _projection_checks(panel, use, line)
-    warns += w
-    down += d
+    if effect == "average":      # only the average departure rests on the line projected over the whole window
+        warns += w
+        down += d
     diag.update(extra)
     direction = direction_from(r["est"], r["lo"], r["hi"], panel.polarity)
     if control == "none" and have_eng:

@@ -145,7 +145,7 @@ def evaluate_indicator(store, *, area: str, indicator: str, start: str | date, u
     from ..periods import parse_date
 
     s = parse_date(start, "start")
-    cut = parse_date(until, "until")
+    cut = parse_date(until, "until", end=True)
     if cut is not None and cut <= s:
         raise InputError(f"the cut-off {cut} is not after the reform start {s}: no post-reform period could be used",
                          field="until", got=str(until), expected=f"a date after {s}")

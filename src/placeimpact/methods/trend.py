@@ -100,6 +100,10 @@ def trend_difference(panel: Panel, *, reference: Reference = "england", min_pre:
         if not keep.any():
             return insufficient(_METHOD, panel, estimand, "no comparator has a complete series", warns)
     ref_of = f"{ref_name}'s"                       # what the area's slope change is compared with
+    own = window & np.isfinite(panel.focal_values)  # too few points is said first, before a total's size
+    short = window_shortfall(int((own & panel.pre).sum()), int((own & panel.post).sum()), min_pre)
+    if short:
+        return insufficient(_METHOD, panel, estimand, short, warns)
     scale = 1.0
     if total:
         scale = float(size_scale(panel.focal_values[None, :], ref, panel.pre)[0])

@@ -61,7 +61,7 @@ def bulk_panels(
     if indicators is not None:
         ids = [store.indicator(i)["id"] for i in indicators]
         meta = meta[meta["id"].isin(ids)]
-    co = _to_date(cutoff, "cutoff")
+    co = _to_date(cutoff, "cutoff", end=True)
     sql = ("SELECT indicator_id, area_code, sex, age, category, period_start, period_end, period_label, "
            "value, lci95, uci95 FROM observations WHERE area_code IN (SELECT unnest(?)) "
            "AND indicator_id IN (SELECT unnest(?))")

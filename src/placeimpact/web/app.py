@@ -152,8 +152,8 @@ def create_app(store_path: str | Path) -> FastAPI:
         name = str(params.get("framework") or "generic-upper-tier")
         fw = load_framework(frameworks.framework_path(name))
         comp = _comparators(params.get("comparators"))
-        if comp is not None:
-            fw = dataclasses.replace(fw, comparators=comp)
+        if comp is not None and comp != fw.comparators:   # the framework's description names its own comparators
+            fw = dataclasses.replace(fw, comparators=comp, description="")
         blank = lambda k: (str(params.get(k) or "").strip() or None)  # noqa: E731
         return evaluate(s, fw, area=blank("area"), reform_start=blank("reform_start"), cutoff=blank("cutoff"),
                         progress=False)
