@@ -388,8 +388,8 @@ def assign_combined(obs: pd.DataFrame, codes: Sequence[str], *,
     Rules, per combined area with values in ``obs`` and members among ``codes``:
 
     * a member with values of its own uses only those: it never takes the combined series;
-    * the taker is the focal area if it is a member without values, else the combined area's
-      designated ``taker`` (the larger council) if it has none, else the other member without;
+    * only the combined area's designated ``taker`` (the larger council, nearly all of the
+      series) takes it; the smaller member, even as the focal area, never does (it is told why);
     * the combined series includes every member, so it is counted once: other members without
       values stay without; a comparator does not take it while another member is in the panel
       with its own values (those would count twice); and when the focal area takes it,
@@ -418,15 +418,13 @@ def assign_combined(obs: pd.DataFrame, codes: Sequence[str], *,
             warnings.append(f"{ca.label(focal)} has no values of its own, and those for {ca.name} combined "
                             f"({ca.code}) are almost all {ca.label(ca.taker)}'s, so they are not used for it")
             continue
-        if ca.taker not in lacking:     # the larger council has its own values (or is not in the panel)
+        taker = ca.taker
+        # the larger council has its own values or is not in the panel, or is a comparator beside a member
+        # with its own values (which the combined series includes)
+        if taker not in lacking or (taker != focal and has_own):
             if has_own:
                 warnings.append(f"{labels(lacking)} not given the values for {ca.name} combined ({ca.code}): they "
                                 f"include {labels(has_own)}, which is in the panel with values of its own")
-            continue
-        taker = ca.taker
-        if taker != focal and has_own:
-            warnings.append(f"{labels(lacking)} not given the values for {ca.name} combined ({ca.code}): they "
-                            f"include {labels(has_own)}, which is in the panel with values of its own")
             continue
         moves[ca.code] = taker
         warnings.append(combined_note(ca.code, taker, role="" if taker == focal else "comparator"))

@@ -147,6 +147,13 @@ class Panel:
         return pd.concat(rows, ignore_index=True)
 
 
+def same_tier_codes(store, focal: str) -> list[str]:
+    """Every other area of the focal area's tier (upper tier) or type: the comparators of ``comparators=None``."""
+    a = store.area(focal)
+    same = store.areas(upper_tier=True) if a.get("upper_tier") else store.areas(area_type=a.get("area_type"))
+    return [c for c in same["code"].tolist() if c != focal]
+
+
 def _area_name(store, code: str) -> str:
     try:
         return str(store.area(code).get("name") or code)
@@ -243,9 +250,7 @@ def build_panel(
                              "list groups with 'placeimpact neighbours --area ...'")
         comp = [c for c in g.sort_values("rank")["member_area"].tolist() if c != focal]
     elif comparators is None:
-        a = store.area(focal)
-        same = store.areas(upper_tier=True) if a.get("upper_tier") else store.areas(area_type=a.get("area_type"))
-        comp = [c for c in same["code"].tolist() if c != focal]
+        comp = same_tier_codes(store, focal)
     else:
         comp = [store.resolve_area(c) for c in comparators if c != focal]
 

@@ -360,7 +360,12 @@ class Store:
         return df.iloc[0].to_dict()
 
     def areas(self, search: str | None = None, *, area_type: str | None = None,
-              upper_tier: bool | None = None) -> pd.DataFrame:
+              upper_tier: bool | None = None, councils_first: bool = False) -> pd.DataFrame:
+        """Areas by name part or code prefix, type or tier, ordered by code, with their region's name.
+
+        ``councils_first`` puts local authorities first, then regions and countries, then other
+        areas (police force, NHS and ITL areas share councils' names), each by code.
+        """
         sql, where, params = "SELECT * FROM areas", [], []
         if search:
             where.append("(name ILIKE ? OR code ILIKE ?)")
@@ -373,7 +378,8 @@ class Store:
             params.append(upper_tier)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        df = self.frame(sql + " ORDER BY code", params)
+        df = self.frame(sql + (f" ORDER BY {self._AREA_RANK_SQL}, code" if councils_first else " ORDER BY code"),
+                        params)
         regions = dict(self.con.execute(
             "SELECT code, name FROM areas WHERE area_type IN ('region', 'country')").fetchall())
         df.insert(df.columns.get_loc("region_code") + 1, "region_name", df["region_code"].map(regions))
@@ -556,18 +562,13 @@ class Store:
         combos = combined_areas_of([code])
         if not combos:
             return None
-        hit = self.con.execute("SELECT id FROM indicators WHERE id = ?", [indicator]).fetchall()
-        ind_id = hit[0][0] if hit else self.indicator(indicator)["id"]
-        where, params = "o.indicator_id = ? AND o.area_code = ?", [ind_id]
-        for col, val in (("sex", sex), ("age", age), ("category", category)):
-            if val is not None:
-                where += f" AND o.{col} = ?"
-                params.append(val)
+        ind_id = self._indicator_id(indicator)
+        bd_sql, bd_vals = self._breakdown_filter(sex, age, category)
+        where = "o.indicator_id = ? AND o.area_code = ?" + bd_sql
         own = self.con.execute("SELECT count(value) FROM observations WHERE indicator_id = ? AND area_code = ?",
                                [ind_id, code]).fetchall()[0][0]
         used = [c for c in combos if self.con.execute(
-            f"SELECT count(o.value) FROM observations o WHERE {where}", [*params[:1], c, *params[1:]]
-        ).fetchall()[0][0]]
+            f"SELECT count(o.value) FROM observations o WHERE {where}", [ind_id, c, *bd_vals]).fetchall()[0][0]]
         if own or not used:
             return None
         cols = ", ".join("a.name AS area_name" if c == "area_name" else
@@ -576,8 +577,27 @@ class Store:
         cur = self.con.execute(
             f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code WHERE {where} "
             "ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
-            [combined_note(used[0]), *params[:1], used[0], *params[1:]])
+            [combined_note(used[0]), ind_id, used[0], *bd_vals])
         return cur.df() if frame else cur.fetchall()
+
+    def _indicator_id(self, indicator: str) -> str:
+        """The stored id of ``indicator``: one cheap lookup when exact, :meth:`indicator` (close matches) when not."""
+        hit = self.con.execute("SELECT id FROM indicators WHERE id = ?", [indicator]).fetchall()
+        return hit[0][0] if hit else self.indicator(indicator)["id"]
+
+    @staticmethod
+    def _breakdown_filter(sex: str | None, age: str | None, category: str | None,
+                          alias: str = "o.") -> tuple[str, list]:
+        """``" AND o.sex = ? ..."`` for the breakdown columns given, and their values."""
+        given = [(c, v) for c, v in (("sex", sex), ("age", age), ("category", category)) if v is not None]
+        return "".join(f" AND {alias}{c} = ?" for c, _ in given), [v for _, v in given]
+
+    def _breakdowns_text(self, ind_id: str, code: str | None = None) -> str:
+        """'Persons, All ages; Male, All ages; ...': the breakdowns of an indicator (in one area)."""
+        sql = "SELECT DISTINCT sex, age, category FROM observations WHERE indicator_id = ?"
+        rows = self.con.execute(sql + (" AND area_code = ?" if code else "") + " ORDER BY 1, 2, 3 LIMIT 9",
+                                [ind_id, code] if code else [ind_id]).fetchall()
+        return "; ".join(", ".join(x for x in r if x) for r in rows[:8]) + ("; ..." if len(rows) > 8 else "")
 
     #: columns of :meth:`series_rows`, in order
     SERIES_COLUMNS = ("area_code", "area_name", "indicator_id", "sex", "age", "category", "period_label",
@@ -588,18 +608,13 @@ class Store:
                     category: str | None = None) -> list[tuple]:
         """As :meth:`series`, as plain tuples in :attr:`SERIES_COLUMNS` order (no pandas: fast start-up)."""
         code = self.resolve_area(area)
-        hit = self.con.execute("SELECT id FROM indicators WHERE id = ?", [indicator]).fetchall()
-        ind_id = hit[0][0] if hit else self.indicator(indicator)["id"]
+        ind_id = self._indicator_id(indicator)
         cols = ", ".join(f"o.{c}" if c != "area_name" else "a.name" for c in self.SERIES_COLUMNS)
+        bd_sql, bd_vals = self._breakdown_filter(sex, age, category)
         sql = (f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code "
-               "WHERE o.indicator_id = ? AND o.area_code = ?")
-        params: list = [ind_id, code]
-        for col, val in (("sex", sex), ("age", age), ("category", category)):
-            if val is not None:
-                sql += f" AND o.{col} = ?"
-                params.append(val)
+               "WHERE o.indicator_id = ? AND o.area_code = ?" + bd_sql)
         rows = self.con.execute(sql + " ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
-                                params).fetchall()
+                                [ind_id, code, *bd_vals]).fetchall()
         if not rows:
             raise self._no_data(indicator, ind_id, area, code, sex=sex, age=age, category=category)
         return rows
@@ -608,24 +623,16 @@ class Store:
                  age: str | None = None, category: str | None = None) -> StoreError:
         """'no data' that says what there is: the area's breakdowns, or the area types the indicator covers."""
         asked = [f"{k}={v!r}" for k, v in (("sex", sex), ("age", age), ("category", category)) if v is not None]
-        have = self.con.execute(
-            "SELECT DISTINCT sex, age, category FROM observations WHERE indicator_id = ? AND area_code = ? "
-            "ORDER BY 1, 2, 3 LIMIT 9", [ind_id, code]).fetchall()
         msg = f"no data for {indicator!r} in {area!r} ({code})"
+        have = self._breakdowns_text(ind_id, code)
         if have:
-            shown = "; ".join(", ".join(x for x in r if x) for r in have[:8]) + ("; ..." if len(have) > 8 else "")
-            return StoreError(f"{msg} with {', '.join(asked) or 'this breakdown'}; it has: {shown}")
+            return StoreError(f"{msg} with {', '.join(asked) or 'this breakdown'}; it has: {have}")
         if asked:      # the breakdown itself may not exist for this indicator
-            where = " AND ".join(f"{k} = ?" for k, v in (("sex", sex), ("age", age), ("category", category))
-                                 if v is not None)
-            vals = [v for v in (sex, age, category) if v is not None]
-            if not self.con.execute(f"SELECT 1 FROM observations WHERE indicator_id = ? AND {where} LIMIT 1",
-                                    [ind_id, *vals]).fetchall():
-                bds = self.con.execute("SELECT DISTINCT sex, age, category FROM observations WHERE indicator_id = ? "
-                                       "ORDER BY 1, 2, 3 LIMIT 9", [ind_id]).fetchall()
-                shown = "; ".join(", ".join(x for x in r if x) for r in bds[:8]) + ("; ..." if len(bds) > 8 else "")
+            bd_sql, bd_vals = self._breakdown_filter(sex, age, category, alias="")
+            if not self.con.execute(f"SELECT 1 FROM observations WHERE indicator_id = ?{bd_sql} LIMIT 1",
+                                    [ind_id, *bd_vals]).fetchall():
                 return StoreError(f"{msg}: the indicator has no breakdown {', '.join(asked)} for any area; "
-                                  f"it has: {shown}")
+                                  f"it has: {self._breakdowns_text(ind_id)}")
         types = self.con.execute(
             "SELECT coalesce(a.area_type, 'unknown'), count(DISTINCT o.area_code) AS n FROM observations o "
             "LEFT JOIN areas a ON a.code = o.area_code WHERE o.indicator_id = ? GROUP BY 1 ORDER BY n DESC LIMIT 3",

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import FrameworkError, MethodError, PlaceImpactError, StoreError
 from ..methods import get_method
 from ..methods.result import MethodResult
-from ..panel import Panel, build_panel
+from ..panel import Panel, build_panel, same_tier_codes
 from .context import benchmark_latest, data_caveats, period_counts
 from .framework import Framework, IndicatorSpec, load_framework
 from .synthesis import METHOD_NAMES, Synthesis, synthesize
@@ -143,10 +143,8 @@ def _comparators(store, fw: Framework, focal: str) -> tuple[str | list[str], tup
                                      got=x, hint=str(exc)) from None
         codes = [x for x in dict.fromkeys(codes) if x != focal]
         return codes, tuple(codes), f"{len(codes)} named comparator areas"
-    if c == "all":    # the same rule as build_panel(comparators=None)
-        a = store.area(focal)
-        same = store.areas(upper_tier=True) if a.get("upper_tier") else store.areas(area_type=a.get("area_type"))
-        codes = tuple(x for x in same["code"].tolist() if x != focal)
+    if c == "all":    # build_panel(comparators=None) uses the same areas
+        codes = tuple(same_tier_codes(store, focal))
         return None, codes, f"every area of the same tier ({len(codes)} areas)"
     if c == "computed":
         saved = store.groups(focal=focal)

@@ -197,8 +197,8 @@ def _screen(panel: Panel, usable: np.ndarray, tol: float) -> pd.DataFrame:
                         "a total with a non-positive pre-reform sum: no ITS")
         warnings = np.array([f"{w}; {n}" if w else n for w, n in zip(warnings, note)])
     if panel.warnings:          # panel notes about one area (a combined publication) go on that area's row
-        own = [["; ".join(w for w in panel.warnings if f"({c})" in w)] for c in panel.area_codes]
-        extra_notes = np.array([x[0] for x in own], dtype=object)[usable]
+        extra_notes = np.array(["; ".join(w for w in panel.warnings if f"({c})" in w) for c in panel.area_codes],
+                               dtype=object)[usable]
         warnings = np.array([f"{w}; {n}" if w and n else (w or n) for w, n in zip(warnings, extra_notes)])
     codes = np.array(panel.area_codes)[usable]
     names = np.array(panel.area_names)[usable]

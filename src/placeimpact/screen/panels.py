@@ -82,6 +82,7 @@ def _give_combined(obs: pd.DataFrame, combos: Sequence[str]) -> pd.DataFrame:
     """
     if not combos:
         return obs
+    obs = obs.assign(_combined=None)        # the combined code a row was published under, where given
     has_value = obs["value"].notna()
     for code in combos:
         ca = COMBINED_AREAS[code]
@@ -93,7 +94,7 @@ def _give_combined(obs: pd.DataFrame, combos: Sequence[str]) -> pd.DataFrame:
         members_empty = obs["area_code"].isin(ca.member_codes) & obs["indicator_id"].isin(
             obs.loc[give, "indicator_id"].unique())
         obs = obs.assign(area_code=obs["area_code"].where(~give, ca.taker),
-                         _combined=obs.get("_combined", pd.Series(None, index=obs.index, dtype=object)).where(~give, code))
+                         _combined=obs["_combined"].where(~give, code))
         obs = obs[~((mine & ~give) | members_empty)]
         has_value = obs["value"].notna()
     return obs

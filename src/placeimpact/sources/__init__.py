@@ -59,17 +59,15 @@ def read_tree(root: Path, *, progress: bool = False) -> Iterator[Batch]:
         raise InputError("the data folder does not exist" if not root.exists() else "not a folder", path=root,
                          expected="a folder laid out like ../shared/data",
                          hint="Pass --from DIR, load one file with --file F --source NAME, or run 'placeimpact data fetch'")
-    order = sorted((p for p in root.iterdir() if p.is_dir() and reader_for(p.name) is not None),
+    known = {p: reader_for(p.name) for p in root.iterdir() if p.is_dir()}
+    order = sorted((p for p, reader in known.items() if reader is not None),
                    key=lambda p: (p.name != "lookups", p.name))
     if not order:
         raise InputError("no known data folder in it", path=root,
                          expected="sub-folders named like ../shared/data's: " + ", ".join(sorted(FOLDERS)),
                          hint="Point --from at the folder that holds them")
     for folder in order:
-        reader = reader_for(folder.name)
-        if reader is None:
-            continue
-        for batch in reader.read_folder(folder, root):
+        for batch in known[folder].read_folder(folder, root):
             yield complete_cis(batch)
 
 

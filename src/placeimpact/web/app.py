@@ -93,15 +93,6 @@ def _web_message(exc: PlaceImpactError) -> str:
     return msg
 
 
-def _councils_first(df: pd.DataFrame) -> pd.DataFrame:
-    """Search results with local authorities first, then regions and countries, then other areas (by code)."""
-    import numpy as np
-
-    tier = df["upper_tier"].fillna(False).astype(bool) | df["lower_tier"].fillna(False).astype(bool)
-    rank = np.where(tier, 0, np.where(df["area_type"].isin(["region", "country"]), 1, 2))
-    return df.assign(_rank=rank).sort_values(["_rank", "code"], kind="stable").drop(columns="_rank")
-
-
 def _status(exc: PlaceImpactError) -> int:
     """404 for what the store does not hold, 400 for any other bad input."""
     return 404 if isinstance(exc, StoreError) else 400
@@ -183,7 +174,7 @@ def create_app(store_path: str | Path) -> FastAPI:
     def index(q: str = "", area: str = "", framework: str = "generic-upper-tier", reform_start: str = "",
               cutoff: str = "", comparators: str = "") -> HTMLResponse:
         with store() as s:
-            found = _councils_first(s.areas(q.strip()))[_AREA_COLUMNS] if q.strip() else None
+            found = s.areas(q.strip(), councils_first=True)[_AREA_COLUMNS] if q.strip() else None
             hint = s._area_hint(q.strip()) if found is not None and found.empty else ""
             hint = hint if hint.startswith("Did you mean") else ""
             choices = s.areas(upper_tier=True)[["code", "name"]]
@@ -243,7 +234,7 @@ def create_app(store_path: str | Path) -> FastAPI:
     def api_areas(q: str = "") -> list[dict[str, Any]]:
         """Areas whose name contains ``q`` or whose code starts with it (all areas without ``q``)."""
         with store() as s:
-            return records(_councils_first(s.areas(q.strip() or None))[_AREA_COLUMNS])
+            return records(s.areas(q.strip() or None, councils_first=True)[_AREA_COLUMNS])
 
     @app.get("/api/indicators")
     def api_indicators(q: str = "") -> list[dict[str, Any]]:
