@@ -42,6 +42,7 @@ from ..errors import MethodError, PlaceImpactError
 from ..panel import Panel
 from ._common import ATTRIBUTION, check_choice, better_phrase, carried_warnings, fmt, grade, insufficient, unit_of, what_of
 from .leave_one_out import leave_one_out as _leave_one_out
+from .mde import ALPHA, POWER, placebo_mde
 from .placebo_space import EXCLUDE_MSPE_MULTIPLES, INFERENCE, placebo_in_space
 from .placebo_time import placebo_in_time
 from .result import Evidence, MethodResult, direction_from
@@ -163,8 +164,12 @@ def synthetic_control(
     ci_low = ci_high = p = math.nan
     label = f"synthetic control from {diag['n_donors_positive']} of {n - 1} donors"
     ci_empty = False
+    mde, mde_basis = math.nan, ""
     if placebo:
         ps = placebo_in_space(data, fit=fit, inference=inference)
+        mde = placebo_mde(ps.mean_post_gap, ps.post_rmspe, ps.scale, ps.stat, inference)
+        mde_basis = (f"from the placebo distribution: the constant shift that {POWER:.0%} of placebo areas would "
+                     f"need to pass the {ALPHA:.0%} test ({ps.statistic})")
         ci_low, ci_high, p, ci_empty = ps.ci_low, ps.ci_high, ps.p_value, ps.ci_empty
         diag.update({"inference": inference, "test_statistic": ps.statistic, "rmspe_ratio": float(ps.ratio[0]),
                      "placebo_rank": ps.rank, "n_placebos": ps.n_placebos, "min_attainable_p": ps.min_p,
@@ -250,6 +255,7 @@ def synthetic_control(
         direction=(direction_from(est, est, est, panel.polarity) if ci_empty   # every constant effect rejected
                    else direction_from(est, ci_low, ci_high, panel.polarity)), label=label, evidence=evidence,
         summary=_summary(panel, est, diag, evidence, p, grade(p)), warnings=tuple(warnings), diagnostics=diag, series=series,
+        mde=mde, mde_basis=mde_basis,
     )
 
 
