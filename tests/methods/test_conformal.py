@@ -66,12 +66,12 @@ def test_augmented_matches_pysyncon_augsynth(seed):
     """Ridge ASCM: same cross-validated lambda, weights and estimate as pysyncon's AugSynth (augsynth's rule)."""
     from pysyncon import AugSynth, Dataprep
 
-    sims = simulate_factor_panels(1, n_pre=12, n_post=6, n_donors=12, effect=1.0, seed=seed)
+    sims = simulate_factor_panels(1, n_pre=14, n_post=6, n_donors=12, effect=1.0, seed=seed)
     p = sims[0].panel
     y = p.values
     T = y.shape[1]
     df = pd.DataFrame([(u, t, y[u, t]) for u in range(y.shape[0]) for t in range(T)], columns=["unit", "time", "y"])
-    pre = list(range(12))
+    pre = list(range(14))
     dp = Dataprep(foo=df, predictors=[], predictors_op="mean", dependent="y", unit_variable="unit",
                   time_variable="time", treatment_identifier=0, controls_identifier=list(range(1, y.shape[0])),
                   time_predictors_prior=pre, time_optimize_ssr=pre)
@@ -81,7 +81,7 @@ def test_augmented_matches_pysyncon_augsynth(seed):
     r = augmented_synthetic_control(p, **QUICK)
     assert_allclose(r.diagnostics["lambda"], a.lambda_, rtol=1e-9)
     assert_allclose(r.series["weights"], w, atol=1e-6)
-    assert_allclose(r.estimate, np.mean(y[0, 12:] - w @ y[1:, 12:]), atol=1e-6)
+    assert_allclose(r.estimate, np.mean(y[0, 14:] - w @ y[1:, 14:]), atol=1e-6)
     assert_allclose(np.sum(r.series["weights"]), 1.0, atol=1e-9)       # ridge weights sum to zero
 
 
@@ -145,10 +145,10 @@ def test_moving_block_permutations_are_cyclic_shifts():
 def test_refuses_to_grade_below_twenty_periods(name):
     p = simulate_factor_panels(1, n_pre=8, n_post=10, effect=5.0, seed=1)[0].panel
     r = get_method(name)(p, **QUICK)
-    assert r.evidence == "insufficient" and math.isnan(r.p_value) and math.isinf(r.ci_high)
-    assert r.label == "not graded: 18 periods, needs 20"
+    assert r.evidence == "insufficient" and math.isnan(r.p_value) and math.isnan(r.estimate)
+    assert r.label == "not graded: 18 periods, needs 20" and r.direction == "not_assessed"
     assert any("not graded below 10 pre-reform periods" in w for w in r.warnings)
-    assert math.isfinite(r.estimate)              # the gap is still reported
+    assert math.isfinite(r.diagnostics["ungraded_estimate"])      # the gap is still there, ungraded
 
 
 def test_demeaned_needs_unequal_windows_at_twenty_periods():

@@ -358,14 +358,15 @@ def _run(panel: Panel, estimator: str, *, donors, alpha: float, permutations: st
                   f"{n_post} post), so with {n_post} post-reform periods it is not graded below "
                   f"{max(need - n_post, 1)} pre-reform periods")
         warnings.append(reason)
-        diag["graded"] = False
+        diag.update({"graded": False, "ungraded_estimate": est})
+        # an ungraded row carries no numbers (like every insufficient result); the gap is in the diagnostics
         return MethodResult(
-            method=method, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand, estimate=est,
-            ci_low=-math.inf, ci_high=math.inf, p_value=math.nan, direction="not_assessed",
+            method=method, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand,
+            estimate=math.nan, p_value=math.nan, direction="not_assessed",
             label=f"not graded: {T} periods, needs {need}", evidence="insufficient",
-            summary=(f"After the reform {panel.focal_name}'s {what_of(panel)} averaged {fmt(abs(est))}{unit_of(panel)} "
-                     f"{'higher' if est > 0 else 'lower'} than a {words}, but with {T} periods conformal inference "
-                     f"cannot test it at {alpha:.0%} (needs {need}), so it is not graded."),
+            summary=(f"Not graded for {panel.focal_name}: with {T} periods conformal inference cannot test a "
+                     f"change at {alpha:.0%} (it needs {need}); the ungraded gap vs a {words} is {fmt(est)}"
+                     f"{unit_of(panel)}."),
             warnings=tuple(warnings), diagnostics=diag, series=series)
     diag["graded"] = True
     test = conformal_test(D[:, sel], y[sel], ~fit[sel], estimator, lam=lam_v, alpha=alpha,
