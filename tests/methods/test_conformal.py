@@ -220,3 +220,16 @@ def test_size_and_coverage_bands_on_the_factor_design(factor_designs, name):
         rej, cov, n = rej + oc["size"] * N, cov + oc["coverage"] * 2 * N, n + N
     assert 0.025 <= rej / n <= 0.075, rej / n
     assert 0.93 <= cov / (2 * n) <= 0.97, cov / (2 * n)
+
+
+def test_a_trending_pre_reform_gap_is_flagged_and_downgraded():
+    """The focal area drifts away from every donor before the reform: permutations of time are then too liberal,
+    so the result says so and its evidence drops a level."""
+    p = simulate_factor_panels(1, n_pre=15, n_post=10, effect=0.0, seed=8)[0].panel
+    y = p.values.copy()
+    y[0] += 0.4 * np.arange(y.shape[1])
+    r = conformal_synthetic_control(dataclasses.replace(p, values=y), **QUICK)
+    assert r.diagnostics["pre_gap_slope_p"] < 0.10
+    assert any("pre-reform gap trends" in w for w in r.warnings)
+    from placeimpact.methods._common import grade
+    assert r.evidence == grade(r.p_value, 1) or r.evidence == "weak"

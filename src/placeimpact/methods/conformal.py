@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from scipy import stats
 
 from ..errors import MethodError
 from ..panel import Panel
@@ -400,6 +401,15 @@ def _run(panel: Panel, estimator: str, *, donors, alpha: float, permutations: st
     if estimator == "ridge_augmented" and diag["n_donors_negative"]:
         warnings.append(f"the ridge correction gives {diag['n_donors_negative']} donors negative weight: the "
                         "counterfactual extrapolates beyond the donors")
+    if n_pre >= 4:
+        tt = data.t[use][fit]
+        trend = stats.linregress(tt - tt.mean(), gap[fit])
+        diag.update({"pre_gap_slope": float(trend.slope), "pre_gap_slope_p": float(trend.pvalue)})
+        if trend.pvalue < 0.10:
+            warnings.append(f"the pre-reform gap trends ({fmt(float(trend.slope))} a year, p = {trend.pvalue:.2g}): "
+                            f"the {words} does not follow {panel.focal_name}'s pre-reform trend, and then a "
+                            "test that permutes periods is too liberal (simulated size 10-20% instead of 5%)")
+            down += 1
     evidence: Evidence = grade(p, down)
     if poor and evidence in ("strong", "moderate"):
         evidence = "weak"
