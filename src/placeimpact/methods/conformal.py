@@ -336,8 +336,10 @@ def _run(panel: Panel, estimator: str, *, donors, alpha: float, permutations: st
     w, gap = W[0], gaps[0]
     est = float(gap[~fit].mean())
     if k > 1:
+        nth = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(k, f"{k}th")
         warnings.append(f"the periods overlap (rolling {k}-period windows), which makes time permutations too "
-                        f"liberal: the conformal test uses every {k}th period only ({n_pre} pre, {n_post} post)")
+                        f"liberal: the conformal test uses every {nth} period only, so that none overlap "
+                        f"({n_pre} pre, {n_post} post)")
     pre_rmspe = float(np.sqrt(np.mean(gap[fit] ** 2)))
     post_sd = float(np.std(gap[~fit])) if n_post > 1 else 0.0
     scale = max(pre_rmspe, post_sd, 1e-9 * (1 + float(np.mean(np.abs(y)))))
@@ -357,7 +359,7 @@ def _run(panel: Panel, estimator: str, *, donors, alpha: float, permutations: st
         reason = (f"conformal inference with moving-block permutations needs at least {need} periods in all "
                   f"(pre- plus post-reform) for a {alpha:.0%} test{tie}; this panel has {T} ({n_pre} pre, "
                   f"{n_post} post), so with {n_post} post-reform periods it is not graded below "
-                  f"{max(need - n_post, 1)} pre-reform periods")
+                  f"{max(need - n_post, 1)} pre-reform periods" + (" that do not overlap" if k > 1 else ""))
         warnings.append(reason)
         diag.update({"graded": False, "ungraded_estimate": est})
         # an ungraded row carries no numbers (like every insufficient result); the gap is in the diagnostics
