@@ -7,7 +7,7 @@ estimator. Simulations (seeded; simulated data only) check the size and coverage
 the issue on the two-factor design of :func:`placeimpact.simulate.simulate_factor_panels`
 with 5, 8, 10 and 15 pre-periods (10 post), and that the methods refuse to grade where the
 test cannot hold (fewer than 20 periods; rolling periods thinned). Replications are modest
-(N = 120 null + 120 effect panels: binomial SE 2.0% for size, 1.4% for coverage);
+(N = 100 null + 100 effect panels per design);
 ``bench/bench_simulation.py`` runs more.
 """
 
@@ -192,7 +192,7 @@ def test_result_is_consistent_and_json_ready():
 
 
 # -- simulation bands ----------------------------------------------------------------------------
-N = 120
+N = 100
 
 
 @pytest.fixture(scope="module")
@@ -205,8 +205,8 @@ def factor_designs():
 @pytest.mark.parametrize("name", NEW)
 def test_size_and_coverage_bands_on_the_factor_design(factor_designs, name):
     """5 and 8 pre-periods (15, 18 in all): not graded. 10 and 15 (where graded): size 2.5-7.5% and coverage
-    93-97% over the graded designs pooled (2 x 120 null panels: SE 1.4%); each design alone, size <= 10%.
-    The bench prints each design with N = 500."""
+    93-97% over the graded designs pooled (2 x 100 null panels: SE 1.5%); each design alone, size <= 10%.
+    bench/bench_simulation.py prints each design alone with more panels (--sc-n)."""
     rej, cov, n = 0.0, 0.0, 0
     for n_pre, (null, alt) in factor_designs.items():
         sub = (null[: N // 6], alt[: N // 6]) if n_pre < 10 else (null, alt)     # refusals are cheap to check
