@@ -41,6 +41,7 @@ METHOD_NAMES: dict[str, str] = {
     "conformal_synthetic_control": "Synthetic control, conformal interval",
     "augmented_synthetic_control": "Augmented synthetic control (ridge)",
     "demeaned_synthetic_control": "De-meaned synthetic control",
+    "wave_change": "Change between survey waves",
 }
 
 FINDING_COLUMNS: tuple[str, ...] = (
