@@ -67,6 +67,7 @@ from ..errors import MethodError
 from ..panel import Panel
 from ._common import ATTRIBUTION, better_phrase, carried_warnings, check_choice, fmt, grade, insufficient, unit_of, \
     what_of
+from .mde import mde_from_interval, with_mde as _with_mde
 from .result import Evidence, MethodResult, direction_from
 from .simplex import simplex_least_squares
 from .synth_fit import POSITIVE_WEIGHT, NotEnoughData, SynthData, prepare
@@ -417,11 +418,13 @@ def _run(panel: Panel, estimator: str, *, donors, alpha: float, permutations: st
         evidence = "weak"
     # the verdict is the test's: rejected at alpha -> the sign of the estimate, else no clear change
     direction = direction_from(est, est, est, panel.polarity) if p <= alpha else "no_clear_change"
+    mde = mde_from_interval(lo, hi)
     label = f"conformal p = {p:.2g} ({permutations.replace('_', '-')}, {test.n_permutations} permutations)"
     return MethodResult(
         method=method, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand, estimate=est,
         ci_low=lo, ci_high=hi, p_value=p, direction=direction, label=label, evidence=evidence,
-        summary=_summary(panel, est, words, p, evidence, poor), warnings=tuple(warnings), diagnostics=diag,
+        summary=_with_mde(_summary(panel, est, words, p, evidence, poor), direction, mde, unit_of(panel)),
+        warnings=tuple(warnings), diagnostics=diag,
         series=series)
 
 

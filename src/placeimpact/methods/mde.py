@@ -31,7 +31,7 @@ import math
 import numpy as np
 from scipy import stats
 
-__all__ = ["mde_from_interval", "placebo_mde", "mde_text", "POWER", "ALPHA"]
+__all__ = ["mde_from_interval", "placebo_mde", "mde_text", "with_mde", "POWER", "ALPHA"]
 
 POWER = 0.80
 ALPHA = 0.05
@@ -83,3 +83,11 @@ def mde_text(mde: float, unit: str = "") -> str:
     if math.isinf(mde):
         return "this design could not have detected a change of any size at the 5% level (too few comparisons)"
     return f"this design could have detected a change of about {fmt(mde, 2)}{unit} or more"
+
+
+def with_mde(summary: str, direction: str, mde: float, unit: str = "") -> str:
+    """The summary sentence with the MDE clause added when the result is 'no clear change'."""
+    text = mde_text(mde, unit)
+    if direction != "no_clear_change" or not text or not summary.endswith("."):
+        return summary
+    return f"{summary[:-1]}; {text}."

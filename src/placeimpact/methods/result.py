@@ -165,5 +165,6 @@ class MethodResult:
               or math.isinf(self.ci_high) else f" (95% CI {self.ci_low:.3g} to {self.ci_high:.3g})")
         p = "" if math.isnan(self.p_value) else f", p = {self.p_value:.3g}"
         w = "" if not self.warnings else " Caveats: " + "; ".join(self.warnings) + "."
-        m = f" ({self.mde_text.capitalize()}.)" if self.direction == "no_clear_change" and self.mde_text else ""
+        m = (f" ({self.mde_text[:1].upper()}{self.mde_text[1:]}.)" if self.direction == "no_clear_change"
+             and self.mde_text and "have detected" not in self.summary else "")
         return f"[{self.method}] {self.estimand}: {self.estimate:.3g}{ci}{p}. {self.summary}{m}{w}"

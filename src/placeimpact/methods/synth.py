@@ -42,7 +42,7 @@ from ..errors import MethodError, PlaceImpactError
 from ..panel import Panel
 from ._common import ATTRIBUTION, check_choice, better_phrase, carried_warnings, fmt, grade, insufficient, unit_of, what_of
 from .leave_one_out import leave_one_out as _leave_one_out
-from .mde import ALPHA, POWER, placebo_mde
+from .mde import ALPHA, POWER, placebo_mde, with_mde as _with_mde
 from .placebo_space import EXCLUDE_MSPE_MULTIPLES, INFERENCE, placebo_in_space
 from .placebo_time import placebo_in_time
 from .result import Evidence, MethodResult, direction_from
@@ -249,12 +249,14 @@ def synthetic_control(
     evidence: Evidence = grade(p, down)
     if quality["poor_pre_fit"] and evidence in ("strong", "moderate"):
         evidence = "weak"
+    direction = (direction_from(est, est, est, panel.polarity) if ci_empty   # every constant effect rejected
+                 else direction_from(est, ci_low, ci_high, panel.polarity))
     return MethodResult(
         method=_METHOD, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand,
         estimate=est, ci_low=ci_low, ci_high=ci_high, p_value=p,
-        direction=(direction_from(est, est, est, panel.polarity) if ci_empty   # every constant effect rejected
-                   else direction_from(est, ci_low, ci_high, panel.polarity)), label=label, evidence=evidence,
-        summary=_summary(panel, est, diag, evidence, p, grade(p)), warnings=tuple(warnings), diagnostics=diag, series=series,
+        direction=direction, label=label, evidence=evidence,
+        summary=_with_mde(_summary(panel, est, diag, evidence, p, grade(p)), direction, mde, unit_of(panel)),
+        warnings=tuple(warnings), diagnostics=diag, series=series,
         mde=mde, mde_basis=mde_basis,
     )
 
