@@ -317,3 +317,15 @@ def test_label_p_value_interval_and_verdict_come_from_one_test(seed, effect, inf
         gaps = np.vstack([r.series["gap"], r.series["placebo_gaps"]])
         ratio = (np.sqrt(np.mean(gaps[:, data.post] ** 2, axis=1)) / np.sqrt(np.mean(gaps[:, data.fit] ** 2, axis=1)))
         assert k == 1 + int(np.sum(ratio[1:] >= ratio[0]))
+
+
+def test_exactly_fitted_placebos_make_the_adh_interval_unbounded(rng):
+    """40 areas, 4 pre-periods: most placebos are reproduced exactly, their ratios are infinite, so the ADH test
+    cannot bound the effect (no 1e13-wide 'interval' from rounding) and says why; the noise floor still can."""
+    panel = sim(rng, n=40, t_pre=4, t_post=6, effect=1.0, ci=True)
+    r = synthetic_control(panel, **QUICK)
+    assert r.diagnostics["n_placebos_exact_fit"] >= 2
+    assert math.isinf(r.ci_low) and math.isinf(r.ci_high) and math.isinf(r.mde)
+    assert any("reproduced exactly" in w for w in r.warnings)
+    nf = synthetic_control(panel, inference="noise_floor", **QUICK)
+    assert math.isfinite(nf.ci_low) and math.isfinite(nf.mde)

@@ -74,7 +74,8 @@ class PlaceboSpace:
     ``exclusions`` maps an MSPE multiple (2, 5, 20) to ``{"p_value", "rank",
     "n_placebos"}`` after leaving out placebos fitted that much worse than the focal area.
     ``p_value_ratio`` and ``p_value_mean_gap`` are the two statistics' p-values, for
-    comparison only.
+    comparison only. ``n_exact`` counts placebos whose pre-period fit is exact (pre-RMSPE
+    zero to rounding): their ratio is infinite.
     """
 
     codes: tuple[str, ...]
@@ -95,6 +96,7 @@ class PlaceboSpace:
     p_value_ratio: float
     p_value_mean_gap: float
     noise_floored: int
+    n_exact: int = 0
 
     @property
     def n_placebos(self) -> int:
@@ -189,6 +191,10 @@ def placebo_in_space(
     if fit is None:
         fit = fit_units(data, np.arange(n), placebo_allowed(n), fit=fm, post=post_mask, v=v)
     scale = fit.pre_rmspe.copy()
+    # a pre-period fit exact to rounding is exact: its post/pre ratio is unbounded, not 1e14
+    level = float(np.mean(np.abs(data.values[:, fm]))) if fm.any() else 1.0
+    exact = scale <= 1e-9 * max(level, 1e-12)
+    scale[exact] = 0.0
     floored = 0
     if inference == "noise_floor":
         se = data.se[:, fm]
@@ -232,4 +238,5 @@ def placebo_in_space(
         rank=int(1 + np.sum(stat[1:] >= stat[0])), p_value=permutation_p(stat),
         ci_low=float(lo), ci_high=float(hi), ci_empty=empty, exclusions=excl,
         p_value_ratio=permutation_p(ratio), p_value_mean_gap=permutation_p(mean_gap_stat), noise_floored=floored,
+        n_exact=int(exact[1:].sum()),
     )

@@ -189,6 +189,12 @@ def synthetic_control(
                             f"{ps.min_p:.3g}, so no 5% test is possible and the 95% interval is unbounded; "
                             "use more donors: every area of the same tier ('--group all' on the command line, "
                             "'comparators: all' in a framework, donors='all' in Python)")
+        diag["n_placebos_exact_fit"] = ps.n_exact
+        if inference == "adh" and ps.n_exact >= math.floor(0.05 * (ps.n_placebos + 1) + 1e-9) and ps.n_exact:
+            warnings.append(f"{ps.n_exact} placebo areas are reproduced exactly before the reform (more donors than "
+                            "pre-reform periods), so their post/pre RMSPE ratios are unbounded and the standard "
+                            "test cannot bound the effect; inference='noise_floor' floors each pre-RMSPE at its "
+                            "sampling noise instead")
         if ci_empty:
             warnings.append("no constant post-reform effect is consistent with the placebo test: the post-reform "
                             "gaps vary more about their mean than any placebo's, so the interval is empty "
