@@ -322,7 +322,7 @@ def _run(panel: Panel, estimator: str, *, donors, alpha: float, permutations: st
                   "min_periods": min_periods(alpha, permutations), "dropped_donors": list(data.dropped)}
     if estimator == "ridge_augmented":
         if lam is None:
-            if n_pre < 3:
+            if int(fit.sum()) < 3:
                 lam_v = 0.0
                 warnings.append("too few pre-reform periods to cross-validate the ridge penalty: no augmentation")
             else:
@@ -404,7 +404,7 @@ def _run(panel: Panel, estimator: str, *, donors, alpha: float, permutations: st
     if estimator == "ridge_augmented" and diag["n_donors_negative"]:
         warnings.append(f"the ridge correction gives {diag['n_donors_negative']} donors negative weight: the "
                         "counterfactual extrapolates beyond the donors")
-    if n_pre >= 4:
+    if int(fit.sum()) >= 4:
         tt = data.t[use][fit]
         trend = stats.linregress(tt - tt.mean(), gap[fit])
         diag.update({"pre_gap_slope": float(trend.slope), "pre_gap_slope_p": float(trend.pvalue)})

@@ -40,9 +40,11 @@ import numpy as np
 
 from ..errors import MethodError, PlaceImpactError
 from ..panel import Panel
-from ._common import ATTRIBUTION, check_choice, better_phrase, carried_warnings, fmt, grade, insufficient, unit_of, what_of
+from ._common import (ATTRIBUTION, better_phrase, carried_warnings, check_choice, fmt, grade, insufficient, unit_of,
+                      what_of)
 from .leave_one_out import leave_one_out as _leave_one_out
-from .mde import ALPHA, POWER, placebo_mde, with_mde as _with_mde
+from .mde import ALPHA, POWER, placebo_mde
+from .mde import with_mde as _with_mde
 from .placebo_space import EXCLUDE_MSPE_MULTIPLES, INFERENCE, placebo_in_space
 from .placebo_time import placebo_in_time
 from .result import Evidence, MethodResult, direction_from
