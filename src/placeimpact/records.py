@@ -176,6 +176,8 @@ class Batch:
     version: str | None = None
     #: rows of the file deliberately not imported, by reason (reported by ``data status``)
     dropped: dict[str, int] = field(default_factory=dict)
+    #: map layers published with the data: name -> TopoJSON text, stored as is (``boundaries`` table)
+    boundaries: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:

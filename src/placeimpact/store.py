@@ -159,6 +159,8 @@ class Store:
             "sha256 VARCHAR, rows BIGINT, imported_at TIMESTAMP, version VARCHAR)"
         )
         _run(c, "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        _run(c, "CREATE TABLE IF NOT EXISTS boundaries (layer VARCHAR PRIMARY KEY, source VARCHAR, "
+                "topojson VARCHAR, sha256 VARCHAR, import_id INTEGER)")
         _run(c, "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
     # -- imports ---------------------------------------------------------------------------
@@ -201,6 +203,7 @@ class Store:
         for (old_id, _, _) in prev:
             _run(c, "DELETE FROM observations WHERE import_id = ?", [old_id])
             _run(c, "DELETE FROM comparator_groups WHERE import_id = ?", [old_id])
+            _run(c, "DELETE FROM boundaries WHERE import_id = ?", [old_id])
             _run(c, "DELETE FROM imports WHERE import_id = ?", [old_id])
         import_id = c.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
 
@@ -252,6 +255,10 @@ class Store:
             _run(c, "DELETE FROM comparator_groups WHERE group_id IN (SELECT DISTINCT group_id FROM _new_grp)")
             _run(c, "INSERT INTO comparator_groups SELECT * FROM _new_grp")
             c.unregister("_new_grp")
+        for layer, text in (b.boundaries or {}).items():
+            _run(c, "DELETE FROM boundaries WHERE layer = ?", [layer])
+            _run(c, "INSERT INTO boundaries VALUES (?, ?, ?, ?, ?)",
+                 [layer, b.source, text, hashlib.sha256(text.encode()).hexdigest(), import_id])
         _run(c, 
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",
             [import_id, b.source, b.key, sha, b.rows, datetime.now(timezone.utc).replace(tzinfo=None), version],
@@ -696,6 +703,26 @@ class Store:
             FROM imp LEFT JOIN obs USING (source) LEFT JOIN grp USING (source) ORDER BY imp.source
             """
         )
+
+    def boundaries(self, layer: str | None = None) -> dict:
+        """The stored map boundaries, parsed: a TopoJSON object (``type``, ``arcs``, ``transform``, ``objects``).
+
+        ``layer`` names a stored boundary set (default: the only or the first one, ``ons-2025`` from
+        ``ons-els-app/src/lib/data/topo.json``). Raises :class:`StoreError` when none is stored.
+        Maps drawn from it must carry :data:`placeimpact.sources.ons_els_app.ATTRIBUTION`.
+        """
+        import json
+
+        try:
+            rows = self.con.execute("SELECT layer, topojson FROM boundaries ORDER BY layer").fetchall()
+        except duckdb.CatalogException:      # a store written before the table existed
+            rows = []
+        if layer is not None:
+            rows = [r for r in rows if r[0] == layer]
+        if not rows:
+            raise StoreError("no map boundaries in the store" + (f" named {layer!r}" if layer else "")
+                             + "; load the ons-els-app folder ('placeimpact data load')")
+        return json.loads(rows[0][1])
 
     def counts(self) -> dict[str, int]:
         return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]

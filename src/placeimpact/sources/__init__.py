@@ -24,6 +24,7 @@ FOLDERS: dict[str, str] = {
     "lookups": "mysociety",
     "ons-els": "ons_els",
     "ons-els-2025-10-06": "ons_els",
+    "ons-els-app": "ons_els_app",         # ONS similar-areas lists and map boundaries
     "trafford-themes": "fingertips_tidy",
     "trafford-themes-55c6d8c5": "fingertips_tidy",
     "trafford-dashboard": "fingertips_tidy",
