@@ -144,6 +144,9 @@ def observation_frame(data: pd.DataFrame) -> pd.DataFrame:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     has_ci = out["lci95"].notna() & out["uci95"].notna()
     out["ci_origin"] = out["ci_origin"].where(out["ci_origin"].notna(), np.where(has_ci, "published", None))
+    for extra in ("_line", "_file"):        # kept for the validation layer's messages; never stored
+        if extra in data.columns:
+            out[extra] = data[extra].to_numpy()
     return out
 
 
@@ -178,6 +181,8 @@ class Batch:
     dropped: dict[str, int] = field(default_factory=dict)
     #: map layers published with the data: name -> TopoJSON text, stored as is (``boundaries`` table)
     boundaries: dict[str, str] = field(default_factory=dict)
+    #: rows refused by the validation layer under ``--lenient`` (file, line, field, value, expected, message)
+    quarantine: pd.DataFrame | None = None
 
     @property
     def rows(self) -> int:
@@ -288,18 +293,11 @@ def to_number(
     lines: pd.Series | np.ndarray | None = None,
     missing: frozenset[str] = MISSING_TOKENS,
 ) -> np.ndarray:
-    """Strings to float, vectorised; tokens in ``missing`` become NaN, anything else non-numeric raises."""
-    s = values.astype("string").str.strip()
-    s = s.str.replace(",", "", regex=False)
-    is_missing = s.isna() | s.isin(missing)
-    num = pd.to_numeric(s.where(~is_missing), errors="coerce")
-    bad = num.isna() & ~is_missing
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        line = int(np.asarray(lines)[i]) if lines is not None else i + 2
-        raise InputError("a value is not a number", path=path, line=line, field=field,
-                         expected="a number or an empty/NA cell", got=str(values.iloc[i]))
-    return num.to_numpy(dtype=float)
+    """Strings to float, strictly (:func:`placeimpact.sources.validate.parse_numbers`): tokens in
+    ``missing`` become NaN; commas, inf/NaN words, overflowing numbers and any other text raise."""
+    from .sources.validate import parse_numbers
+
+    return parse_numbers(values, path=path, field=field, lines=lines, missing=missing)
 
 
 def add_periods(obs: pd.DataFrame, labels: pd.Series, *, path: Path | str, field: str,
@@ -336,10 +334,17 @@ def check_ci_order(obs: pd.DataFrame, *, path: Path | str, lines: np.ndarray | p
         raise ValueError(f"on_error must be 'raise' or 'drop', got {on_error!r}")
     v = obs["value"].to_numpy(dtype=float)
     if on_error == "drop":
+        from .sources.validate import allowed_ci_slips
+
         lo = obs[lower].to_numpy(dtype=float)
         hi = obs[upper].to_numpy(dtype=float)
         scale = tol * np.maximum(1, np.abs(v))
         bad = np.nan_to_num((lo > v + scale) | (hi < v - scale), nan=False).astype(bool)
+        ids = obs["indicator_id"].to_numpy() if "indicator_id" in obs.columns else None
+        unexplained = bad & ~allowed_ci_slips(ids, v, lo, hi)
+        if unexplained.any():       # damage, not a rounding or known publication slip: refuse
+            return check_ci_order(obs[unexplained], path=path, lower=lower, upper=upper, tol=tol,
+                                  lines=np.asarray(lines)[unexplained] if lines is not None else None)
         if bad.any():
             obs.loc[bad, [lower, upper]] = np.nan
             obs.loc[bad, "note"] = "published confidence limits inconsistent with the value; limits not used"

@@ -212,6 +212,7 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
     # ONS puts the sex in the indicator's name ("Male healthy life expectancy"): say so in the breakdown
     obs["sex"] = np.select([ind_slug.str.startswith("female-").to_numpy(), ind_slug.str.startswith("male-").to_numpy()],
                            ["Female", "Male"], default="Persons")
+    obs["_line"] = lines
     obs["value"] = to_number(df["observation"], path=csv_path, field="observation", lines=lines)
     obs["lci95"] = to_number(df["lci_95"], path=csv_path, field="lci_95", lines=lines)
     obs["uci95"] = to_number(df["uci_95"], path=csv_path, field="uci_95", lines=lines)
@@ -219,7 +220,8 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
     notes = df["notes"].str.strip()
     obs["note"] = np.where(status != "", status, np.where(notes != "", notes, None))
     obs = add_periods(obs, df["period"], path=csv_path, field="period", lines=lines)
-    check_ci_order(obs, path=csv_path, lines=lines, on_error="drop")
+    if n := check_ci_order(obs, path=csv_path, lines=lines, on_error="drop"):
+        dropped["published confidence limits inconsistent with the value (limits blanked, row kept)"] = n
     keep = drop_identical_duplicates(obs, ["indicator_id", "area_code", "period_label"], ["value", "lci95", "uci95"])
     obs, df, lines = obs[keep.to_numpy()].reset_index(drop=True), df[keep.to_numpy()].reset_index(drop=True), lines[keep.to_numpy()]
     check_unique(obs, ["indicator_id", "area_code", "period_label"], path=csv_path, lines=lines)
