@@ -209,6 +209,11 @@ def read_text_csv(path: Path, *, required: Iterable[str] = (), encoding: str = "
     if not raw.strip():
         raise InputError("the file is empty", path=path, line=1, field=required[0] if required else None,
                          expected="a header line and at least one data row")
+    if b"\x00" in raw[:65536]:
+        k = raw.index(b"\x00")
+        raise InputError("the file is binary, not CSV text", path=path, line=raw[:k].count(b"\n") + 1,
+                         expected="a UTF-8 CSV text file", got=raw[max(0, k - 4): k + 4].hex(" "),
+                         hint="Export the data as CSV")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -271,7 +276,10 @@ def _field_at(raw: bytes, pos: int, encoding: str) -> str | None:
     header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
     cols = next(_csv.reader([header]), [])
     before = raw[start:pos].decode(encoding, errors="replace")
-    k = len(next(_csv.reader([before + "x"]), [""])) - 1
+    try:
+        k = len(next(_csv.reader([before + "x"]), [""])) - 1
+    except _csv.Error:          # a carriage return or other control byte inside the line
+        return None
     return cols[k].strip() if 0 <= k < len(cols) else None
 
 
@@ -334,7 +342,7 @@ def check_ci_order(obs: pd.DataFrame, *, path: Path | str, lines: np.ndarray | p
         raise ValueError(f"on_error must be 'raise' or 'drop', got {on_error!r}")
     v = obs["value"].to_numpy(dtype=float)
     if on_error == "drop":
-        from .sources.validate import allowed_ci_slips
+        from .sources.validate import allowed_ci_slips, is_lenient
 
         lo = obs[lower].to_numpy(dtype=float)
         hi = obs[upper].to_numpy(dtype=float)
@@ -342,9 +350,10 @@ def check_ci_order(obs: pd.DataFrame, *, path: Path | str, lines: np.ndarray | p
         bad = np.nan_to_num((lo > v + scale) | (hi < v - scale), nan=False).astype(bool)
         ids = obs["indicator_id"].to_numpy() if "indicator_id" in obs.columns else None
         unexplained = bad & ~allowed_ci_slips(ids, v, lo, hi)
-        if unexplained.any():       # damage, not a rounding or known publication slip: refuse
+        if unexplained.any() and not is_lenient():   # damage, not a rounding or publication slip: refuse
             return check_ci_order(obs[unexplained], path=path, lower=lower, upper=upper, tol=tol,
                                   lines=np.asarray(lines)[unexplained] if lines is not None else None)
+        bad &= ~unexplained          # (lenient) left for the validation layer to quarantine
         if bad.any():
             obs.loc[bad, [lower, upper]] = np.nan
             obs.loc[bad, "note"] = "published confidence limits inconsistent with the value; limits not used"

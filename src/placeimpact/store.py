@@ -36,10 +36,14 @@ if TYPE_CHECKING:
 else:  # deferred: 'placeimpact series' reads with fetchall and never needs pandas
     pd = lazy_module("pandas")
 
-__all__ = ["Store", "open_store", "default_store_path", "ImportReport"]
+__all__ = ["Store", "open_store", "default_store_path", "ImportReport", "writing_copy", "tree_fingerprint"]
 
 SCHEMA_VERSION = 1
 AUTHORITATIVE_AREA_SOURCES = frozenset({"lookups", "fingertips-areas"})
+#: what makes an observation unique: the breakdown and the period's dates, however it is written
+CANONICAL_KEY = ("indicator_id", "area_code", "sex", "age", "category", "period_start", "period_end")
+#: sources whose files declare official area codes (the ONS boundaries' 2025 codes)
+DECLARING_SOURCES = frozenset({"ons-els-app"})
 
 
 def default_store_path() -> Path:
@@ -95,20 +99,44 @@ def _sha256(files: Sequence[Path]) -> str:
     return h.hexdigest()
 
 
+#: columns of :attr:`ImportReport.table`
+REPORT_COLUMNS = ["source", "key", "status", "rows", "sha256", "old_rows", "new_rows", "areas_added", "areas_removed",
+                  "periods_added", "periods_removed", "quarantined"]
+
+#: a new version of a stored file may lose at most this share of the old rows without --replace
+MAX_SHRINK = 0.10
+
+
 @dataclass(frozen=True)
 class ImportReport:
-    """What one import did: per unit, whether it was new, replaced or unchanged."""
+    """What one import did: per unit, whether it was new, replaced or unchanged (with differences)."""
 
-    table: pd.DataFrame  # source, key, status, rows, sha256
+    table: pd.DataFrame  # REPORT_COLUMNS
+    checked_only: bool = False
 
     @property
     def rows_written(self) -> int:
         return int(self.table.loc[self.table["status"] != "unchanged", "rows"].sum())
 
+    @property
+    def quarantined(self) -> int:
+        return int(self.table["quarantined"].fillna(0).sum()) if "quarantined" in self.table else 0
+
     def summary(self) -> str:
         counts = self.table["status"].value_counts().to_dict()
-        return (f"{len(self.table)} files: {counts.get('new', 0)} new, {counts.get('replaced', 0)} replaced, "
-                f"{counts.get('unchanged', 0)} unchanged; {self.rows_written:,} rows written")
+        verb = "would be written (nothing written: --check)" if self.checked_only else "written"
+        text = (f"{len(self.table)} files: {counts.get('new', 0)} new, {counts.get('replaced', 0)} replaced, "
+                f"{counts.get('unchanged', 0)} unchanged; {self.rows_written:,} rows {verb}")
+        if self.quarantined:
+            text += (f"; {self.quarantined:,} rows quarantined (refused, kept in the store's quarantine table: "
+                     "'placeimpact data quarantine')")
+        return text
+
+    def changes(self) -> pd.DataFrame:
+        """The new and replaced files with their row, area and period differences."""
+        t = self.table[self.table["status"] != "unchanged"]
+        return t[["source", "key", "status", "old_rows", "new_rows", "areas_added", "areas_removed",
+                  "periods_added", "periods_removed", "quarantined"]].reset_index(drop=True)
 
 
 class Store:
@@ -130,13 +158,33 @@ class Store:
         self.read_only = read_only
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise StoreError(f"no store at {self.path}; run 'placeimpact data load' first")
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        self.con = self._connect(self.path, read_only)
         _run(self.con, "SET enable_progress_bar = false")  # no progress output on stderr from library calls
         if not read_only:
             self._create_schema()
+
+    #: seconds a read-only open keeps retrying while another process holds the file for writing
+    READ_RETRY_SECONDS = 10.0
+
+    @classmethod
+    def _connect(cls, path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Connect; a read-only open retries (with backoff) while a writer briefly holds the file.
+
+        ``data load`` writes a copy and swaps it in (:func:`writing_copy`), so a load never holds
+        the file that readers open; other writers (saving a computed group) hold it for moments.
+        """
+        import time
+
+        deadline = time.monotonic() + (cls.READ_RETRY_SECONDS if read_only else 0.0)
+        wait = 0.02
+        while True:
+            try:
+                return duckdb.connect(path, read_only=read_only)
+            except duckdb.IOException as exc:
+                if time.monotonic() >= deadline or "lock" not in str(exc).lower():
+                    raise StoreError(f"cannot open the store {path}: {exc}") from None
+                time.sleep(wait)
+                wait = min(wait * 2, 0.5)
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -161,6 +209,8 @@ class Store:
         _run(c, "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         _run(c, "CREATE TABLE IF NOT EXISTS boundaries (layer VARCHAR PRIMARY KEY, source VARCHAR, "
                 "topojson VARCHAR, sha256 VARCHAR, import_id INTEGER)")
+        _run(c, "CREATE TABLE IF NOT EXISTS quarantine (import_id INTEGER, source VARCHAR, key VARCHAR, "
+                "file VARCHAR, line BIGINT, field VARCHAR, value VARCHAR, expected VARCHAR, message VARCHAR)")
         _run(c, "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
     # -- imports ---------------------------------------------------------------------------
@@ -169,11 +219,18 @@ class Store:
         batches: Iterable[Batch],
         *,
         progress: Callable[[Batch], None] | None = None,
+        replace: bool = False,
+        check: bool = False,
+        max_shrink: float = MAX_SHRINK,
     ) -> ImportReport:
         """Write batches in one transaction: all of them, or (on any error) none.
 
         Raises :class:`InputError` if an observation key collides with rows already
-        stored from another file (the same indicator, area, breakdown and period twice).
+        stored from another file (the same indicator, area, breakdown and canonical period
+        twice), if a local-authority code is not in the area register (once one is loaded),
+        or if a new version of a stored file removes areas or periods, or more than
+        ``max_shrink`` of its rows, unless ``replace``. ``check`` does everything but writes
+        nothing (the transaction is rolled back): the report says what would change.
         """
         if self.read_only:
             raise StoreError("the store was opened read-only")
@@ -182,28 +239,114 @@ class Store:
         _run(c, "BEGIN TRANSACTION")
         try:
             for batch in batches:
-                rows.append(self._import_one(batch))
+                rows.append(self._import_one(batch, replace=replace, max_shrink=max_shrink))
                 if progress is not None:
                     progress(batch)
-            _run(c, "COMMIT")
+            _run(c, "ROLLBACK" if check else "COMMIT")
         except BaseException:
             _run(c, "ROLLBACK")
             raise
-        return ImportReport(pd.DataFrame(rows, columns=["source", "key", "status", "rows", "sha256"]))
+        return ImportReport(pd.DataFrame(rows, columns=REPORT_COLUMNS), checked_only=check)
 
-    def _import_one(self, b: Batch) -> dict:
+    def _register_loaded(self) -> bool:
+        """Whether an authoritative area register (mySociety lookups, Fingertips areas) has been imported."""
+        return bool(self.con.execute("SELECT count(*) FROM imports WHERE source IN (SELECT unnest(?))",
+                                     [sorted(AUTHORITATIVE_AREA_SOURCES)]).fetchall()[0][0])
+
+    def _check_known_codes(self, b: Batch) -> None:
+        """Local-authority codes in a batch must be in the register or declared by the batch's source
+        when it is authoritative or the ONS boundaries; a made-up code never creates an area."""
+        from .sources.validate import LA_PREFIXES
+
+        if b.source in AUTHORITATIVE_AREA_SOURCES | DECLARING_SOURCES or not self._register_loaded():
+            return
+        cols = [(b.observations, "area_code", "area_code"), (b.groups, "focal_area", "focal_area"),
+                (b.groups, "member_area", "member_area")]
+        for frame, col, field in cols:
+            if frame is None or frame.empty or col not in frame.columns:
+                continue
+            codes = pd.Series(frame[col].astype(str).unique())
+            la = codes[codes.str[:3].isin(LA_PREFIXES)]
+            if la.empty:
+                continue
+            known = {r[0] for r in self.con.execute("SELECT code FROM areas WHERE code IN (SELECT unnest(?))",
+                                                    [la.tolist()]).fetchall()}
+            unknown = [x for x in la if x not in known]
+            if unknown:
+                i = int((frame[col].astype(str) == unknown[0]).to_numpy().argmax())
+                line = int(frame["_line"].iloc[i]) if "_line" in frame.columns else None
+                raise InputError("a local-authority code is not in the area register", path=str(b.files[0]) if
+                                 b.files else b.key, line=line, field=field,
+                                 expected="a current or former council code listed by the register "
+                                          "(mySociety lookups) or the ONS boundaries", got=unknown[0],
+                                 hint="Check the code with 'placeimpact areas search NAME'")
+
+    def _differences(self, old_ids: list[int], b: Batch) -> dict:
+        """Old rows, and areas and periods added or removed, of a new version of a stored file."""
+        c = self.con
+        out = {"old_rows": 0, "areas_added": 0, "areas_removed": 0, "periods_added": 0, "periods_removed": 0}
+        if not old_ids:
+            return out
+        old = c.execute("SELECT count(*) FROM observations WHERE import_id IN (SELECT unnest(?))",
+                        [old_ids]).fetchall()[0][0]
+        old_g = c.execute("SELECT count(*) FROM comparator_groups WHERE import_id IN (SELECT unnest(?))",
+                          [old_ids]).fetchall()[0][0]
+        out["old_rows"] = int(old + old_g)
+        old_areas = {r[0] for r in c.execute(
+            "SELECT DISTINCT area_code FROM observations WHERE import_id IN (SELECT unnest(?)) UNION "
+            "SELECT DISTINCT focal_area FROM comparator_groups WHERE import_id IN (SELECT unnest(?))",
+            [old_ids, old_ids]).fetchall()}
+        old_periods = {(str(a), str(z)) for a, z in c.execute(
+            "SELECT DISTINCT period_start, period_end FROM observations WHERE import_id IN (SELECT unnest(?))",
+            [old_ids]).fetchall()}
+        new_areas = set(b.observations["area_code"].astype(str)) | set(b.groups["focal_area"].astype(str))
+        new_periods = {(str(pd.Timestamp(a).date()), str(pd.Timestamp(z).date()))
+                       for a, z in b.observations[["period_start", "period_end"]].drop_duplicates().itertuples(
+                           index=False)} if len(b.observations) else set()
+        out.update(areas_added=len(new_areas - old_areas), areas_removed=len(old_areas - new_areas),
+                   periods_added=len(new_periods - old_periods), periods_removed=len(old_periods - new_periods))
+        out["_removed_area"] = sorted(old_areas - new_areas)[:3]
+        out["_removed_period"] = sorted(old_periods - new_periods)[:3]
+        return out
+
+    def _import_one(self, b: Batch, *, replace: bool = False, max_shrink: float = MAX_SHRINK) -> dict:
         c = self.con
         sha = _sha256(b.files)
         version = b.version or reader_fingerprint()
+        nq = 0 if b.quarantine is None else len(b.quarantine)
         prev = c.execute("SELECT import_id, sha256, version FROM imports WHERE source = ? AND path = ?",
                          [b.source, b.key]).fetchall()
         if any(s == sha and v == version for _, s, v in prev):
-            return {"source": b.source, "key": b.key, "status": "unchanged", "rows": b.rows, "sha256": sha}
+            return {"source": b.source, "key": b.key, "status": "unchanged", "rows": b.rows, "sha256": sha,
+                    "quarantined": 0}
         status = "replaced" if prev else "new"
+        self._check_known_codes(b)
+        diff = self._differences([p[0] for p in prev], b)
+        new_rows = len(b.observations) + len(b.groups)
+        if prev and not replace and any(s != sha for _, s, _ in prev):   # a new version of the file
+            where = str(b.files[0]) if b.files else b.key
+            if diff["areas_removed"]:
+                raise InputError(f"this version of the file removes {diff['areas_removed']} area(s) that the stored "
+                                 f"version has (e.g. {', '.join(diff['_removed_area'])})", path=where,
+                                 field="area_code", expected="every stored area again, or --replace",
+                                 hint="Check the file is complete; give --replace to accept the removal")
+            if diff["periods_removed"]:
+                p0 = diff["_removed_period"][0]
+                raise InputError(f"this version of the file removes {diff['periods_removed']} period(s) that the "
+                                 f"stored version has (e.g. {p0[0]} to {p0[1]})", path=where, field="period",
+                                 expected="every stored period again, or --replace",
+                                 hint="Check the file is complete; give --replace to accept the removal")
+            if diff["old_rows"] and new_rows < (1 - max_shrink) * diff["old_rows"]:
+                raise InputError(f"this version of the file has {new_rows:,} rows where the stored version has "
+                                 f"{diff['old_rows']:,} (more than {max_shrink:.0%} fewer)", path=where,
+                                 expected=f"at least {(1 - max_shrink):.0%} of the stored rows, or --replace",
+                                 got=f"{new_rows:,} rows",
+                                 hint="Check the file is complete; give --replace to accept the smaller file")
         for (old_id, _, _) in prev:
             _run(c, "DELETE FROM observations WHERE import_id = ?", [old_id])
             _run(c, "DELETE FROM comparator_groups WHERE import_id = ?", [old_id])
             _run(c, "DELETE FROM boundaries WHERE import_id = ?", [old_id])
+            _run(c, "DELETE FROM quarantine WHERE import_id = ?", [old_id])
             _run(c, "DELETE FROM imports WHERE import_id = ?", [old_id])
         import_id = c.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
 
@@ -219,7 +362,8 @@ class Store:
             obs = b.observations[list(OBSERVATION_COLUMNS)].copy()
             obs["import_id"] = import_id
             c.register("_new_obs", _as_arrow(obs))
-            key = ", ".join(f'"{k}"' for k in OBSERVATION_KEY)
+            # the canonical period (start, end): '2016' and '2016-01-01/P1Y' are one period
+            key = ", ".join(f'"{k}"' for k in CANONICAL_KEY)
             clash = c.execute(
                 f"SELECT n.indicator_id, n.area_code, n.period_label, i.source, i.path FROM _new_obs n "
                 f"JOIN (SELECT * FROM observations WHERE indicator_id IN (SELECT DISTINCT indicator_id FROM _new_obs)) o "
@@ -255,6 +399,12 @@ class Store:
             _run(c, "DELETE FROM comparator_groups WHERE group_id IN (SELECT DISTINCT group_id FROM _new_grp)")
             _run(c, "INSERT INTO comparator_groups SELECT * FROM _new_grp")
             c.unregister("_new_grp")
+        if nq:
+            q = b.quarantine.assign(import_id=import_id, source=b.source, key=b.key)
+            q = q[["import_id", "source", "key", "file", "line", "field", "value", "expected", "message"]]
+            c.register("_new_q", q)
+            _run(c, "INSERT INTO quarantine SELECT * FROM _new_q")
+            c.unregister("_new_q")
         for layer, text in (b.boundaries or {}).items():
             _run(c, "DELETE FROM boundaries WHERE layer = ?", [layer])
             _run(c, "INSERT INTO boundaries VALUES (?, ?, ?, ?, ?)",
@@ -263,7 +413,8 @@ class Store:
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",
             [import_id, b.source, b.key, sha, b.rows, datetime.now(timezone.utc).replace(tzinfo=None), version],
         )
-        return {"source": b.source, "key": b.key, "status": status, "rows": b.rows, "sha256": sha}
+        return {"source": b.source, "key": b.key, "status": status, "rows": b.rows, "sha256": sha,
+                **{k: v for k, v in diff.items() if not k.startswith("_")}, "new_rows": new_rows, "quarantined": nq}
 
     def _upsert_areas(self, areas: pd.DataFrame, *, authoritative: bool) -> None:
         from .geography import area_type_from_code, tiers_from_code
@@ -704,6 +855,14 @@ class Store:
             """
         )
 
+    def quarantine(self) -> pd.DataFrame:
+        """Rows refused by a lenient load (``data load --lenient``), with where and why."""
+        try:
+            return self.frame("SELECT q.source, q.file, q.line, q.field, q.value, q.expected, q.message "
+                              "FROM quarantine q ORDER BY q.import_id, q.line")
+        except duckdb.CatalogException:
+            return pd.DataFrame(columns=["source", "file", "line", "field", "value", "expected", "message"])
+
     def boundaries(self, layer: str | None = None) -> dict:
         """The stored map boundaries, parsed: a TopoJSON object (``type``, ``arcs``, ``transform``, ``objects``).
 
@@ -733,6 +892,107 @@ def default_data_dir() -> Path:
     """``$PLACEIMPACT_DATA`` or ``../shared/data`` relative to the working directory."""
     env = os.environ.get("PLACEIMPACT_DATA")
     return Path(env) if env else Path("..") / "shared" / "data"
+
+
+def tree_fingerprint(root: str | Path) -> str:
+    """SHA-256 over every file of the known folders under ``root`` (paths and bytes) and the reading code.
+
+    Computed before anything is parsed: when it equals the one stored by the last load of the
+    same folder (and nothing was imported since), a reload has nothing to do.
+    """
+    from .sources import FOLDERS
+
+    root = Path(root)
+    h = hashlib.sha256(reader_fingerprint().encode())
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name in FOLDERS):
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                h.update(f.relative_to(root).as_posix().encode() + b"\0")
+                h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _tree_key(root: str | Path) -> str:
+    return "tree:" + str(Path(root).resolve())
+
+
+def load_unchanged(path: str | Path, root: str | Path, fingerprint: str) -> bool:
+    """Whether the store at ``path`` already holds exactly the folder with ``fingerprint`` (no writer needed)."""
+    if str(path) == ":memory:" or not Path(path).exists():
+        return False
+    with Store(path, read_only=True) as s:
+        try:
+            got = dict(s.con.execute("SELECT key, value FROM meta WHERE key IN (?, 'last_import')",
+                                     [_tree_key(root)]).fetchall())
+            last = s.con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
+        except duckdb.Error:
+            return False
+    return got.get(_tree_key(root)) == f"{fingerprint} {last}"
+
+
+def remember_load(store: Store, root: str | Path, fingerprint: str) -> None:
+    """Record that ``root`` with ``fingerprint`` is fully loaded (see :func:`load_unchanged`)."""
+    last = store.con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
+    _run(store.con, "INSERT OR REPLACE INTO meta VALUES (?, ?)", [_tree_key(root), f"{fingerprint} {last}"])
+
+
+class writing_copy:
+    """``with writing_copy(path) as store:`` write into a copy of the store file, then swap it in atomically.
+
+    Readers (``series``, the web app, ``Store(path, read_only=True)``) keep opening and reading
+    the previous file for the whole load; the new one replaces it with one ``os.replace`` when the
+    block ends without error. On an error the copy is deleted and the store is untouched. Loads
+    are serialised with a lock file next to the store (``.<name>.lock``).
+    """
+
+    def __init__(self, path: str | Path | None = None, *, keep: bool = True) -> None:
+        self.path = Path(path if path is not None else default_store_path())
+        self.memory = str(path) == ":memory:"
+        self.keep = keep      # False: throw the copy away (``data load --check``)
+
+    def __enter__(self) -> Store:
+        if self.memory:
+            self.store = Store(":memory:")
+            return self.store
+        import fcntl
+        import shutil
+
+        self.path.parent.mkdir(parents=True, exist_ok=True) if str(self.path.parent) else None
+        self._lock = open(self.path.with_name(f".{self.path.name}.lock"), "w")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        self.tmp = self.path.with_name(f".{self.path.name}.loading-{os.getpid()}")
+        for f in (self.tmp, Path(f"{self.tmp}.wal")):
+            f.unlink(missing_ok=True)
+        wal = Path(f"{self.path}.wal")
+        if self.path.exists():
+            if wal.exists():      # a writer died without a checkpoint: bring its log into a consistent copy
+                with Store(self.path):
+                    pass
+            shutil.copyfile(self.path, self.tmp)
+        try:
+            self.store = Store(self.tmp)
+        except BaseException:
+            self._cleanup()
+            raise
+        return self.store
+
+    def _cleanup(self) -> None:
+        for f in (self.tmp, Path(f"{self.tmp}.wal")):
+            f.unlink(missing_ok=True)
+        import fcntl
+
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.memory:
+            return
+        try:
+            self.store.close()          # checkpoints: the copy is complete in one file
+            if exc_type is None and self.keep:
+                os.replace(self.tmp, self.path)
+        finally:
+            self._cleanup()
 
 
 def open_store(path: str | Path | None = None, *, read_only: bool = False) -> Store:

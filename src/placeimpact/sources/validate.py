@@ -94,6 +94,11 @@ def lenient_mode() -> Iterator[list]:
         _lenient.reset(token)
 
 
+def is_lenient() -> bool:
+    """Whether a :func:`lenient_mode` block is active (readers then leave bad rows to the quarantine)."""
+    return _lenient.get() is not None
+
+
 def parse_numbers(values: pd.Series, *, path: Path | str, field: str, lines=None,
                   missing: frozenset[str] = frozenset()) -> np.ndarray:
     """Strings to float, strictly (see the module's rules); ``missing`` tokens become NaN."""
