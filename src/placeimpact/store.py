@@ -405,6 +405,10 @@ class Store:
             c.register("_new_q", q)
             _run(c, "INSERT INTO quarantine SELECT * FROM _new_q")
             c.unregister("_new_q")
+        if b.boundaries and b.source in DECLARING_SOURCES and len(b.areas):
+            self._learn_recodes_from_boundaries(b.areas)
+        if len(b.areas):
+            self._fill_successors()
         for layer, text in (b.boundaries or {}).items():
             _run(c, "DELETE FROM boundaries WHERE layer = ?", [layer])
             _run(c, "INSERT INTO boundaries VALUES (?, ?, ?, ?, ?)",
@@ -415,6 +419,61 @@ class Store:
         )
         return {"source": b.source, "key": b.key, "status": status, "rows": b.rows, "sha256": sha,
                 **{k: v for k, v in diff.items() if not k.startswith("_")}, "new_rows": new_rows, "quarantined": nq}
+
+    # -- recodes -------------------------------------------------------------------------------
+    _COUNCIL_SQL = "left({c}, 3) IN ('E06', 'E07', 'E08', 'E09', 'E10', 'W06', 'S12', 'N09')"
+
+    def _learn_recodes_from_boundaries(self, declared: pd.DataFrame) -> None:
+        """A council of the register missing from the ONS boundaries while a boundary of the same name
+        and type carries another code has been recoded (Barnsley E08000016 -> E08000038, 2025)."""
+        c = self.con
+        d = declared[["code", "name"]].dropna()
+        c.register("_declared", d)
+        _run(c, f"""
+            UPDATE areas SET replaced_by = n.code
+            FROM (SELECT code, name FROM _declared) n
+            WHERE areas.code NOT IN (SELECT code FROM _declared)
+              AND lower(areas.name) = lower(n.name) AND left(areas.code, 3) = left(n.code, 3)
+              AND {self._COUNCIL_SQL.format(c='areas.code')}
+              AND (areas.replaced_by IS NULL OR areas.replaced_by = '') AND areas.valid_to IS NULL
+              AND (SELECT count(*) FROM _declared x WHERE lower(x.name) = lower(n.name)
+                   AND left(x.code, 3) = left(n.code, 3)) = 1""")
+        c.unregister("_declared")
+
+    def _fill_successors(self) -> None:
+        """A successor known only by code and name (from the boundaries) takes its exact predecessor's
+        region, parent and tiers."""
+        _run(self.con, f"""
+            UPDATE areas SET region_code = coalesce(areas.region_code, o.region_code),
+                             parent_code = coalesce(areas.parent_code, o.parent_code),
+                             valid_from = coalesce(areas.valid_from, o.valid_to + INTERVAL 1 DAY)
+            FROM areas o
+            WHERE o.replaced_by = areas.code AND left(o.code, 3) = left(areas.code, 3)
+              AND {self._COUNCIL_SQL.format(c='o.code')}
+              AND (areas.region_code IS NULL OR areas.parent_code IS NULL OR areas.valid_from IS NULL)""")
+
+    def exact_recodes(self) -> dict[str, str]:
+        """Former code -> current code for exact recodes only: a council's one successor, of the same type,
+        of which it is the only predecessor (the same authority under a new code). Chains followed."""
+        rows = self.con.execute(f"""
+            SELECT a.code, a.replaced_by FROM areas a JOIN areas b ON b.code = a.replaced_by
+            WHERE left(a.code, 3) = left(b.code, 3) AND {self._COUNCIL_SQL.format(c='a.code')}
+              AND NOT EXISTS (SELECT 1 FROM areas x WHERE x.code <> a.code AND x.replaced_by IS NOT NULL
+                              AND list_contains(string_split(replace(x.replaced_by, ' ', ''), ','), a.replaced_by))
+        """).fetchall()
+        step = dict(rows)
+        out = {}
+        for old in step:
+            cur, seen = old, {old}
+            while cur in step and step[cur] not in seen:
+                cur = step[cur]
+                seen.add(cur)
+            out[old] = cur
+        return out
+
+    def former_codes(self, code: str) -> list[str]:
+        """The codes an area was published under before an exact recode (most recent first)."""
+        return sorted((o for o, n in self.exact_recodes().items() if n == code), reverse=True)
 
     def _upsert_areas(self, areas: pd.DataFrame, *, authoritative: bool) -> None:
         from .geography import area_type_from_code, tiers_from_code
@@ -521,6 +580,40 @@ class Store:
               upper_tier: bool | None = None, councils_first: bool = False) -> pd.DataFrame:
         """Areas by name part or code prefix, type or tier, ordered by code, with their region's name.
 
+        With ``search``, an area recoded exactly (Barnsley E08000016 -> E08000038) is one row, under
+        its current code, with ``former_codes`` listing the old ones (searching an old code finds it).
+        """
+        df = self._areas(search, area_type=area_type, upper_tier=upper_tier, councils_first=councils_first)
+        if not search:
+            return df
+        recodes = self.exact_recodes()
+        df = df.assign(former_codes=None)
+        if not recodes or df.empty:
+            return df
+        old = df["code"].isin(list(recodes))
+        missing = sorted({recodes[c] for c in df.loc[old, "code"]} - set(df["code"]))
+        if missing:
+            extra = self._areas(None).set_index("code").loc[[m for m in missing if self._has_area(m)]].reset_index()
+            df = pd.concat([df[~old], extra.assign(former_codes=None)], ignore_index=True) if len(extra) else df
+            old = df["code"].isin(list(recodes))
+        former = {}
+        for o in df.loc[old, "code"]:
+            former.setdefault(recodes[o], []).append(o)
+        for n, olds in [(n, [o for o, m in recodes.items() if m == n]) for n in set(df["code"])]:
+            if olds:
+                former[n] = olds
+        keep = ~df["code"].isin([o for o in df["code"] if o in recodes and recodes[o] in set(df["code"])])
+        df = df[keep].copy()
+        df["former_codes"] = df["code"].map(lambda c: ", ".join(sorted(former[c])) if c in former else None)
+        return df.reset_index(drop=True)
+
+    def _has_area(self, code: str) -> bool:
+        return bool(self.con.execute("SELECT 1 FROM areas WHERE code = ?", [code]).fetchall())
+
+    def _areas(self, search: str | None = None, *, area_type: str | None = None,
+               upper_tier: bool | None = None, councils_first: bool = False) -> pd.DataFrame:
+        """Areas by name part or code prefix, type or tier, ordered by code, with their region's name.
+
         ``councils_first`` puts local authorities first, then regions and countries, then other
         areas (police force, NHS and ITL areas share councils' names), each by code.
         """
@@ -578,7 +671,8 @@ class Store:
         q = str(code_or_name).strip()
         hit = self.con.execute("SELECT code FROM areas WHERE code = ?", [q.upper()]).fetchall()[:1]
         if hit:
-            return hit[0][0]
+            # a former code of an exact recode is the same authority: answer with its current code
+            return self.exact_recodes().get(hit[0][0], hit[0][0]) if self._maybe_recoded(hit[0][0]) else hit[0][0]
         exact = self.con.execute(
             f"SELECT code, {self._AREA_RANK_SQL} AS r FROM areas WHERE lower(name) = lower(?) "
             f"ORDER BY r, {self._AREA_ORDER_SQL}", [q]).fetchall()
@@ -600,6 +694,10 @@ class Store:
         if exact:
             return exact[0][0]
         raise StoreError(f"unknown area {q!r}. {self._area_hint(q)}")
+
+    def _maybe_recoded(self, code: str) -> bool:
+        r = self.con.execute("SELECT replaced_by FROM areas WHERE code = ?", [code]).fetchall()
+        return bool(r and r[0][0])
 
     def _area_hint(self, q: str) -> str:
         """'Did you mean …?' from names containing the text, else from close spellings."""
@@ -692,7 +790,10 @@ class Store:
         """
         code = self.resolve_area(area)
         ind = self.indicator(indicator)
-        df = self.observations(ind["id"], areas=[code], sex=sex, age=age, category=category)
+        former = self.former_codes(code)
+        df = self.observations(ind["id"], areas=[code, *former], sex=sex, age=age, category=category)
+        if former and len(df):
+            df = self._join_former(df, code)
         if df["value"].isna().all():
             combined = self._combined_series(code, ind["id"], sex=sex, age=age, category=category, frame=True)
             if combined is not None:
@@ -703,6 +804,19 @@ class Store:
                 "period_start", "period_end", "value", "lci95", "uci95", "lci998", "uci998", "count",
                 "denominator", "ci_origin", "note"]
         return df[cols].reset_index(drop=True)
+
+    @staticmethod
+    def _join_former(df: pd.DataFrame, code: str) -> pd.DataFrame:
+        """One series from rows under the current code and its former codes: a period published under
+        both keeps the current code's row; former-code rows say so in their note."""
+        cur = df["area_code"] == code
+        k = ["sex", "age", "category", "period_start", "period_end"]
+        have = set(map(tuple, df.loc[cur, k].astype(str).to_numpy()))
+        old = ~cur & ~df[k].astype(str).apply(tuple, axis=1).isin(have)
+        df = df[cur | old].copy()
+        df.loc[old, "note"] = ("published under former code " + df.loc[old, "area_code"]
+                               + df.loc[old, "note"].fillna("").map(lambda n: f"; {n}" if n else "")).to_numpy()
+        return df.sort_values(["sex", "age", "category", "period_start", "period_end"]).reset_index(drop=True)
 
     def _combined_series(self, area: str, indicator: str, *, sex: str | None = None, age: str | None = None,
                          category: str | None = None, frame: bool = False) -> pd.DataFrame | list[tuple] | None:
@@ -769,10 +883,22 @@ class Store:
         ind_id = self._indicator_id(indicator)
         cols = ", ".join(f"o.{c}" if c != "area_name" else "a.name" for c in self.SERIES_COLUMNS)
         bd_sql, bd_vals = self._breakdown_filter(sex, age, category)
-        sql = (f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code "
-               "WHERE o.indicator_id = ? AND o.area_code = ?" + bd_sql)
-        rows = self.con.execute(sql + " ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
-                                [ind_id, code, *bd_vals]).fetchall()
+        former = self.former_codes(code)
+        if former:      # full history: rows under former codes where the current code has none
+            cols = ", ".join(f"o.{c}" if c not in ("area_name", "note") else "a.name" if c == "area_name" else
+                             "CASE WHEN o.area_code = ? THEN o.note ELSE 'published under former code ' || "
+                             "o.area_code || coalesce('; ' || o.note, '') END" for c in self.SERIES_COLUMNS)
+            sql = (f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code "
+                   "WHERE o.indicator_id = ? AND o.area_code IN (SELECT unnest(?))" + bd_sql +
+                   " QUALIFY row_number() OVER (PARTITION BY o.sex, o.age, o.category, o.period_start, o.period_end "
+                   "ORDER BY o.area_code = ? DESC) = 1")
+            rows = self.con.execute(sql + " ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
+                                    [code, ind_id, [code, *former], *bd_vals, code]).fetchall()
+        else:
+            sql = (f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code "
+                   "WHERE o.indicator_id = ? AND o.area_code = ?" + bd_sql)
+            rows = self.con.execute(sql + " ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
+                                    [ind_id, code, *bd_vals]).fetchall()
         if not rows:
             raise self._no_data(indicator, ind_id, area, code, sex=sex, age=age, category=category)
         return rows
@@ -822,6 +948,38 @@ class Store:
         )
 
     def groups(self, *, focal: str | None = None, group_id: str | None = None) -> pd.DataFrame:
+        """Comparator group rows (by focal area and/or group id), ordered by group, focal area and rank.
+
+        Exact recodes join across codes: a focal area's groups include those stored under its former
+        code (Oflog lists Barnsley as E08000016; asked for E08000038 they answer), reported under the
+        current code, and members listed under a former code are given their current code.
+        """
+        df = self._groups(focal=focal, group_id=group_id)
+        recodes = self.exact_recodes()
+        if not recodes:
+            return df
+        if focal:
+            cur = recodes.get(focal, focal)
+            former = [o for o, n in recodes.items() if n == cur]
+            have = set(df["group_id"]) if focal == cur else set()
+            parts = [df] if focal == cur else []
+            for old in former:
+                g = self._groups(focal=old, group_id=group_id)
+                g = g[~g["group_id"].isin(have)]
+                if len(g):
+                    parts.append(g.assign(focal_area=cur))
+                    have |= set(g["group_id"])
+            if focal != cur and not parts:
+                parts.append(self._groups(focal=cur, group_id=group_id))
+            df = pd.concat(parts, ignore_index=True) if parts else df
+        if len(df):
+            df = df.assign(member_area=df["member_area"].map(lambda c: recodes.get(c, c)),
+                           focal_area=df["focal_area"].map(lambda c: recodes.get(c, c)))
+            df = df[df["member_area"] != df["focal_area"]]
+            df = df.drop_duplicates(["group_id", "focal_area", "member_area"], keep="first")
+        return df.sort_values(["group_id", "focal_area", "rank"]).reset_index(drop=True)
+
+    def _groups(self, *, focal: str | None = None, group_id: str | None = None) -> pd.DataFrame:
         sql, where, params = "SELECT * EXCLUDE (import_id) FROM comparator_groups", [], []
         if focal:
             where.append("focal_area = ?")

@@ -245,16 +245,44 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
             "concept": CONCEPT.get(s, s),
             "description": m.get("subtitle") or m.get("longDescription"),
         })
+    areas = pd.DataFrame({"code": df["areacd"].str.strip(), "name": df["areanm"].str.strip()}).drop_duplicates("code")
+    rec = recodes_from_notes(df["areacd"].str.strip(), df["notes"])
+    if len(rec):
+        areas = areas.merge(rec, on="code", how="left")
     return Batch(
         source=SOURCE,
         key=key or csv_path.name,
         files=[csv_path] + ([json_path] if json_path is not None and json_path.exists() else []),
         indicators=indicator_frame(inds),
         observations=observation_frame(obs),
-        areas=pd.DataFrame({"code": df["areacd"].str.strip(), "name": df["areanm"].str.strip()})
-        .drop_duplicates("code"),
+        areas=areas,
         dropped=dropped,
     )
+
+
+_OBSOLETE = re.compile(r"Obsolete code since (\d{4}) \(replaced by ([^)]*)\)", re.I)
+_CODE = re.compile(r"\b[EWSNK]\d{8}\b")
+
+
+def recodes_from_notes(codes: pd.Series, notes: pd.Series) -> pd.DataFrame:
+    """Code changes the rows state: "Obsolete code since 2025 (replaced by E08000038 Barnsley)".
+
+    Returns ``code``, ``replaced_by`` (successor codes, comma separated) and ``valid_to`` (the
+    31 December before the year named), one row per obsolete code; the store adds them to the
+    area register where the register says nothing (it never overrides mySociety's dates).
+    """
+    hit = notes.astype(str).str.contains("Obsolete code since", case=False, regex=False)
+    if not hit.any():
+        return pd.DataFrame(columns=["code", "replaced_by", "valid_to"])
+    rows = {}
+    for code, note in zip(codes[hit], notes[hit]):
+        m = _OBSOLETE.search(str(note))
+        if m is None:
+            continue
+        succ = [c for c in _CODE.findall(m.group(2)) if c != code]
+        if succ:
+            rows.setdefault(code, (",".join(dict.fromkeys(succ)), f"{int(m.group(1)) - 1}-12-31"))
+    return pd.DataFrame([(c, r, v) for c, (r, v) in rows.items()], columns=["code", "replaced_by", "valid_to"])
 
 
 def read_folder(folder: Path, root: Path) -> Iterator[Batch]:
