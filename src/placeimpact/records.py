@@ -193,7 +193,9 @@ class Batch:
 # vectorised validation helpers (line numbers: header is line 1, first data row line 2)
 # ---------------------------------------------------------------------------
 
-MISSING_TOKENS = frozenset({"", "NA", "N/A", "na", "n/a", "NaN", "nan", ":", "..", "-", "x", "*", "c", "u", "z", "null", "NULL"})
+#: cells meaning "no value" in the real files; "NaN"/"nan" are not among them (issue 11: never a value, and
+#: no real file writes them), so they are refused as not finite
+MISSING_TOKENS = frozenset({"", "NA", "N/A", "na", "n/a", ":", "..", "-", "x", "*", "c", "u", "z", "null", "NULL"})
 
 
 def read_text_csv(path: Path, *, required: Iterable[str] = (), encoding: str = "utf-8-sig") -> pd.DataFrame:

@@ -194,7 +194,8 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError("the header lacks a required column", path=csv_path, line=1, field=missing[0],
-                         expected="columns " + ",".join(REQUIRED), got=",".join(df.columns[:14]))
+                         expected="columns " + ",".join(REQUIRED),
+                         got=",".join(c for c in df.columns[:15] if c != "_line"))
     for opt in ("areanm", "measure", "unit", "lci_95", "uci_95", "status", "notes", "polarity"):
         if opt not in df.columns:
             df[opt] = ""
