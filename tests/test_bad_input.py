@@ -185,7 +185,7 @@ READER_CASES = {
     'ons_truncated.csv': (4, 'observation', 'a row has fewer fields than the header (truncated or ragged '),
     'ons_upper_below_value.csv': (2, 'uci95', 'a confidence limit is on the wrong side of the value'),
     'ons_utf16.csv': (1, None, 'the file is binary, not CSV text'),
-    'similar_deep.json': (None, None, 'the JSON is nested too deeply'),
+    'similar_deep.json': (None, None, 'the file is nested too deeply'),
     'similar_name.json': (2, 'global list', 'an area code is not a GSS code'),
     'similar_not_list.json': (None, 'E08000010.global', 'the global list of an area is not a list of codes'),
     'similar_self.json': (None, 'global', 'an area is listed as similar to itself'),

@@ -256,7 +256,18 @@ def _check_short_rows(text: str, ncols: int, columns: list, path: Path) -> None:
     import csv as _csv
     import io
 
-    widths = np.fromiter(map(len, _csv.reader(io.StringIO(text))), dtype=np.int64)
+    try:
+        widths = np.fromiter(map(len, _csv.reader(io.StringIO(text))), dtype=np.int64)
+    except _csv.Error as exc:       # a stray carriage return or NUL inside a field
+        reader = _csv.reader(io.StringIO(text))
+        try:
+            for _ in reader:
+                pass
+        except _csv.Error:
+            pass
+        raise InputError("a field holds a stray line break or control character", path=path,
+                         line=reader.line_num or None, expected="one record per line (quote fields with line breaks)",
+                         got=str(exc)[:80]) from None
     short = (widths > 0) & (widths < ncols)
     if not short.any():
         return

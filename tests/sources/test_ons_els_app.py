@@ -77,7 +77,10 @@ def test_damaged_files_refused(tmp_path):
             ons_els_app.read_similar(p)
     t = tmp_path / "topo.json"
     t.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
-    with pytest.raises(InputError, match="not UTF-8"):
+    with pytest.raises(InputError, match="binary"):
+        ons_els_app.read_boundaries(t)
+    t.write_bytes(b'{"type": "Topology\xff"}')
+    with pytest.raises(InputError, match="not valid UTF-8"):
         ons_els_app.read_boundaries(t)
     t.write_text('{"type": "FeatureCollection"}')
     with pytest.raises(InputError, match="not TopoJSON"):

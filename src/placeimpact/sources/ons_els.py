@@ -27,7 +27,6 @@ evaluation.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Iterator
@@ -166,11 +165,9 @@ def _metadata(json_path: Path | None) -> dict[str, dict]:
     """Per-indicator metadata from an ELS JSON (shared keys merged into each)."""
     if json_path is None or not json_path.exists():
         return {}
-    try:
-        data = json.loads(json_path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise InputError("the metadata file is not valid JSON", path=json_path, line=exc.lineno,
-                         expected="a JSON object", got=exc.msg) from None
+    from .validate import load_json
+
+    data = load_json(json_path, "a JSON object", what="the metadata file")
     meta = data.get("ess-beta-metadata", {}) if isinstance(data, dict) else {}
     if not isinstance(meta, dict):
         return {}
@@ -201,7 +198,12 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
             df[opt] = ""
     dropped: dict[str, int] = {}
     nocode = df["areacd"].str.strip().str.lower().isin(["na", ""]).to_numpy()
-    if nocode.any():  # e.g. Scottish city regions published without a code
+    if nocode.sum() > len(nocode) / 2:   # a few uncoded rows are real (below); most is a wrong column
+        i = int(np.flatnonzero(nocode)[0])
+        raise InputError("most rows have no area code (a swapped or misnamed column?)", path=csv_path,
+                         line=int(lines[i]), field="areacd", expected="a GSS area code on most rows",
+                         got=df["areacd"].iloc[i])
+    if nocode.any():  # e.g. Scottish city regions published without a code (60 of 1,580 FDI rows)
         dropped["area published without a code"] = int(nocode.sum())
         df, lines = df[~nocode].reset_index(drop=True), lines[~nocode]
     check_area_codes(df["areacd"], path=csv_path, field="areacd", lines=lines)

@@ -23,7 +23,6 @@ about a hundred areas is not a comparator list.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
@@ -55,22 +54,9 @@ ATTRIBUTION = ("Source: Office for National Statistics licensed under the Open G
 
 
 def _load_json(path: Path, expected: str) -> object:
-    raw = Path(path).read_bytes()
-    if not raw.strip():
-        raise InputError("the file is empty", path=path, expected=expected)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError("the file is not UTF-8 text (a binary file?)", path=path,
-                         line=raw[: exc.start].count(b"\n") + 1, expected=expected,
-                         got=raw[exc.start: exc.start + 8].hex(" ")) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError("the file is not valid JSON", path=path, line=exc.lineno, expected=expected,
-                         got=exc.msg) from None
-    except RecursionError:
-        raise InputError("the JSON is nested too deeply", path=path, expected=expected) from None
+    from .validate import load_json
+
+    return load_json(path, expected)
 
 
 def _groups(lists: dict[str, dict[str, list]], path: Path, key: str) -> pd.DataFrame:

@@ -34,6 +34,7 @@ rows are taken out into ``batch.quarantine`` instead, and the store keeps them i
 from __future__ import annotations
 
 import contextvars
+import json
 import re
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -92,6 +93,36 @@ def lenient_mode() -> Iterator[list]:
         yield _lenient.get()
     finally:
         _lenient.reset(token)
+
+
+#: largest JSON file a reader accepts (the largest real one, areas.json, is about 3 MB)
+MAX_JSON_BYTES = 100_000_000
+
+
+def load_json(path: Path | str, expected: str, *, what: str = "the file", object_pairs_hook=None) -> object:
+    """Parse a JSON file with one clean :class:`InputError` for every kind of damage: empty, binary or
+    not UTF-8, too large, invalid JSON (with its line), or nested too deeply."""
+    path = Path(path)
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise InputError(f"{what} is too large", path=path, expected=f"at most {MAX_JSON_BYTES:,} bytes",
+                         got=f"{path.stat().st_size:,} bytes")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(f"{what} is empty", path=path, expected=expected)
+    if b"\x00" in raw[:65536]:
+        raise InputError(f"{what} is binary, not JSON text", path=path, expected=expected)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{what} is not valid UTF-8", path=path, line=raw[: exc.start].count(b"\n") + 1,
+                         expected=expected, got=raw[exc.start: exc.start + 8].hex(" ")) from None
+    try:
+        return json.loads(text, object_pairs_hook=object_pairs_hook)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what} is not valid JSON", path=path, line=exc.lineno, expected=expected,
+                         got=exc.msg) from None
+    except RecursionError:
+        raise InputError(f"{what} is nested too deeply", path=path, expected=expected) from None
 
 
 def is_lenient() -> bool:
@@ -233,6 +264,11 @@ def validate_batch(batch, *, lenient: bool = False, today: date | None = None):
     for c in ("count", "denominator"):
         fail(num[c] < 0, f"a {c} is negative", c, f"a {c} of 0 or more", c)
 
+    ids = batch.indicators["id"] if len(batch.indicators) else pd.Series(dtype=object)
+    if ids.duplicated().any():
+        raise InputError("two indicators of the file have the same id (names differing only in punctuation "
+                         "or stray characters?)", path=file, field="indicator", expected="each indicator once",
+                         got=str(ids[ids.duplicated()].iloc[0])[:80])
     meta = batch.indicators.set_index("id") if len(batch.indicators) else pd.DataFrame()
     ind = obs["indicator_id"]
     vt = ind.map(meta["value_type"]).to_numpy() if "value_type" in meta else np.full(len(obs), None)
