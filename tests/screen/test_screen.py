@@ -113,7 +113,7 @@ def sim_panels():
 def test_local_processes_equal_serial(sim_panels):
     a = screen_panels(sim_panels, executor="serial")
     b = screen_panels(sim_panels, executor="local", workers=2)
-    pd.testing.assert_frame_equal(a.table, b.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)          # bit-identical
     pd.testing.assert_frame_equal(a.skipped, b.skipped)
     assert list(a.skipped["indicator_id"]) == ["short"]
 
@@ -123,7 +123,7 @@ def test_dask_local_cluster_two_workers_equals_local(sim_panels):
     a = screen_panels(sim_panels, executor="serial")
     d = screen_panels(sim_panels, dask_local=2)
     assert d.meta["executor"] == "dask"
-    pd.testing.assert_frame_equal(a.table, d.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(a.table, d.table, check_exact=True)          # bit-identical
     pd.testing.assert_frame_equal(a.skipped, d.skipped)
 
 
@@ -174,7 +174,7 @@ def test_dask_scheduler_address_equals_local(sim_panels, dask_cluster):
     a = screen_panels(sim_panels, executor="serial")
     d = screen_panels(sim_panels, scheduler=dask_cluster)
     assert d.meta["executor"] == "dask"
-    pd.testing.assert_frame_equal(a.table, d.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(a.table, d.table, check_exact=True)          # bit-identical
     pd.testing.assert_frame_equal(a.skipped, d.skipped)
 
 

@@ -34,6 +34,14 @@ Algorithm
 The objective's scale used for certification is ``max(f(w), 1e-4 * mean_i ||x_i - y||_v^2)``
 over allowed donors i (the floor keeps a target inside the hull, f* = 0, certifiable at
 rounding level).
+
+Scale
+-----
+Problems are solved in blocks of about 2**20 / N (``block=``), so the working memory is
+O(N x block) rather than O(P x N); :func:`simplex_leave_one_out` (every column from all the
+others, the screen's placebo batch) never forms an N x N array and returns sparse weights.
+BLAS is held to one thread inside the solver (threadpoolctl): its products are small and many,
+and parallelism comes from processes over problems or indicators instead.
 """
 
 from __future__ import annotations
@@ -45,9 +53,10 @@ from scipy.optimize import nnls
 
 from ..errors import InputError
 
-__all__ = ["SimplexFit", "simplex_least_squares"]
+__all__ = ["SimplexFit", "simplex_least_squares", "simplex_leave_one_out", "block_size"]
 
 _FLOOR = 1e-4
+_BLOCK_ELEMENTS = 2 ** 20
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,8 @@ class SimplexFit:
     Attributes
     ----------
     weights : ndarray, shape (P, N)
-        Non-negative, rows sum to 1, exactly zero where not allowed.
+        Non-negative, rows sum to 1, exactly zero where not allowed (a ``scipy.sparse.csr_array``
+        of the positive weights from :func:`simplex_leave_one_out`).
     objective : ndarray, shape (P,)
         ``sum_j v_j * (Y[p, j] - (X @ w_p)[j])**2``.
     kkt_gap : ndarray, shape (P,)
@@ -76,7 +86,9 @@ class SimplexFit:
 
     def __post_init__(self) -> None:
         for name in ("weights", "objective", "kkt_gap", "certified"):
-            getattr(self, name).flags.writeable = False
+            a = getattr(self, name)
+            for arr in (a.data, a.indices, a.indptr) if hasattr(a, "indptr") else (a,):
+                arr.flags.writeable = False
 
 
 def _check(X, Y, allowed, v) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -254,7 +266,66 @@ def _fallback(Xc, yc, allowed_row, kappa):
     return w
 
 
-def simplex_least_squares(X, Y, *, allowed=None, v=None, tol: float = 1e-8) -> SimplexFit:
+def _blas_one_thread():
+    """Context manager holding BLAS (OpenBLAS/MKL) to one thread: the batched solves are many small
+    products, where a second BLAS thread only oversubscribes the cores that processes already use."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+_CONTROLLER = None
+
+
+def block_size(n: int, block: int | None = None) -> int:
+    """Problems solved together: ``block`` if given, else about 2**20 / N (working arrays of
+    ~8 MB each), so memory grows as O(N x block), not O(N^2)."""
+    if block is not None:
+        if not (isinstance(block, (int, np.integer)) and block >= 1):
+            raise InputError("block must be a positive whole number", field="block", expected=">= 1", got=block)
+        return int(block)
+    return max(1, _BLOCK_ELEMENTS // max(n, 1))
+
+
+def _solve_block(Xc, Yc, allowed, tol):
+    """Solve one block of problems (Yc (b, m), allowed (b, N)) on the centred matrix Xc (m, N)."""
+    fv = np.maximum((Xc * Xc).sum(axis=0)[None, :] - 2.0 * Yc @ Xc + (Yc * Yc).sum(axis=1)[:, None], 0.0)
+    typical = np.where(allowed, fv, 0.0).sum(axis=1) / allowed.sum(axis=1)
+    kappa = np.sqrt(np.where(typical > 0, typical, 1.0))
+    floor = _FLOOR * typical
+    m = Xc.shape[0]
+    W, ok = _active_set(Xc, Yc, allowed, fv, kappa, 0.5 * tol * floor, maxit=4 * (m + 2) + 20)
+    _, _, obj, gap = _kkt(Xc, Yc, W, allowed)
+    cert = ok & (gap <= tol * np.maximum(obj, floor))
+    redo = np.flatnonzero(~cert)
+    for i in redo:
+        w = _fallback(Xc, Yc[i], allowed[i], kappa[i])
+        _, _, o2, g2 = _kkt(Xc, Yc[i:i + 1], w[None, :], allowed[i:i + 1])
+        if g2[0] <= gap[i] or not ok[i]:
+            W[i], obj[i], gap[i] = w, o2[0], g2[0]
+        cert[i] = gap[i] <= tol * max(obj[i], floor[i])
+    W[~allowed] = 0.0
+    return W, obj, gap, cert, int(redo.size)
+
+
+def _centre(X, v, used):
+    sv = np.sqrt(v)
+    Xs = X * sv[:, None]
+    centre = Xs[:, used].mean(axis=1)
+    Xc = Xs - centre[:, None]
+    Xc[:, ~used] = 0.0
+    return Xc, sv, centre
+
+
+def _check_tol(tol) -> None:
+    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
+        raise InputError("tol must be a positive number", field="tol", expected="> 0, e.g. 1e-8", got=tol)
+
+
+def simplex_least_squares(X, Y, *, allowed=None, v=None, tol: float = 1e-8, block: int | None = None) -> SimplexFit:
     """Solve P simplex-constrained least-squares problems sharing one donor matrix.
 
     ``min_w ||diag(sqrt v) (y_p - X w)||^2  s.t.  w >= 0, sum w = 1, w_i = 0 where not allowed[p, i]``.
@@ -272,6 +343,10 @@ def simplex_least_squares(X, Y, *, allowed=None, v=None, tol: float = 1e-8) -> S
         Non-negative predictor weights (default ones).
     tol : float, default 1e-8
         KKT tolerance relative to the objective's scale (module docstring).
+    block : int, optional
+        Problems solved together (default about 2**20 / N): the working memory is O(N x block).
+        Each problem's arithmetic does not depend on the others in its block except through the
+        padding of the stacked solves, so results agree across block sizes to rounding.
 
     Returns
     -------
@@ -282,33 +357,82 @@ def simplex_least_squares(X, Y, *, allowed=None, v=None, tol: float = 1e-8) -> S
     ------
     InputError
         Wrong shapes, a missing value in Y or an allowed donor, negative v, a problem with no donor.
-    """
-    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
-        raise InputError("tol must be a positive number", field="tol", expected="> 0, e.g. 1e-8", got=tol)
-    X, Y, allowed, v = _check(X, Y, allowed, v)
-    sv = np.sqrt(v)
-    Xs = X * sv[:, None]
-    Ys = Y * sv[None, :]
-    used = allowed.any(axis=0)
-    centre = Xs[:, used].mean(axis=1)
-    Xc = Xs - centre[:, None]
-    Xc[:, ~used] = 0.0
-    Yc = Ys - centre[None, :]
-    fv = np.maximum((Xc * Xc).sum(axis=0)[None, :] - 2.0 * Yc @ Xc + (Yc * Yc).sum(axis=1)[:, None], 0.0)
-    typical = np.where(allowed, fv, 0.0).sum(axis=1) / allowed.sum(axis=1)
-    kappa = np.sqrt(np.where(typical > 0, typical, 1.0))
-    floor = _FLOOR * typical
 
-    m = X.shape[0]
-    W, ok = _active_set(Xc, Yc, allowed, fv, kappa, 0.5 * tol * floor, maxit=4 * (m + 2) + 20)
-    _, _, obj, gap = _kkt(Xc, Yc, W, allowed)
-    cert = ok & (gap <= tol * np.maximum(obj, floor))
-    redo = np.flatnonzero(~cert)
-    for i in redo:
-        w = _fallback(Xc, Yc[i], allowed[i], kappa[i])
-        _, _, o2, g2 = _kkt(Xc, Yc[i:i + 1], w[None, :], allowed[i:i + 1])
-        if g2[0] <= gap[i] or not ok[i]:
-            W[i], obj[i], gap[i] = w, o2[0], g2[0]
-        cert[i] = gap[i] <= tol * max(obj[i], floor[i])
-    W[~allowed] = 0.0
-    return SimplexFit(weights=W, objective=obj, kkt_gap=gap, certified=cert, n_fallback=int(redo.size))
+    Notes
+    -----
+    BLAS is held to one thread during the solve (threadpoolctl); run problems in parallel with
+    processes (the screen's executors) instead.
+    """
+    _check_tol(tol)
+    X, Y, allowed, v = _check(X, Y, allowed, v)
+    p, n = allowed.shape
+    b = block_size(n, block)
+    Xc, sv, centre = _centre(X, v, allowed.any(axis=0))
+    Yc = Y * sv[None, :] - centre[None, :]
+    W = np.zeros((p, n))
+    obj, gap = np.zeros(p), np.zeros(p)
+    cert = np.zeros(p, dtype=bool)
+    n_fb = 0
+    with _blas_one_thread():
+        for lo in range(0, p, b):
+            sl = slice(lo, min(lo + b, p))
+            W[sl], obj[sl], gap[sl], cert[sl], k = _solve_block(Xc, Yc[sl], allowed[sl], tol)
+            n_fb += k
+    return SimplexFit(weights=W, objective=obj, kkt_gap=gap, certified=cert, n_fallback=n_fb)
+
+
+def leave_one_out_blocks(X, *, v=None, tol: float = 1e-8, block: int | None = None):
+    """Yield ``(rows, fit)`` per block: the leave-one-out problems of units ``rows`` (a slice) with
+    dense weights (len(rows), N) in a :class:`SimplexFit`, so a caller can use each block's
+    weights (e.g. ``fit.weights @ series``) and drop them. The blocks of
+    :func:`simplex_leave_one_out`, which concatenates them sparsely; X (m, N) finite, N >= 2.
+    """
+    _check_tol(tol)
+    X = np.array(X, dtype=float, copy=True)
+    if X.ndim != 2 or X.shape[1] < 2 or X.shape[0] == 0:
+        raise InputError("X must be a 2-D array (pre-periods x units) with at least two units", field="X",
+                         expected="shape (m, N) with m >= 1, N >= 2", got=getattr(X, "shape", None))
+    n = X.shape[1]
+    if not np.all(np.isfinite(X)):
+        r, c = np.argwhere(~np.isfinite(X))[0]
+        raise InputError("a unit has a missing or infinite value", field="X", expected="finite numbers",
+                         got=f"X[{r}, {c}] = {X[r, c]}", hint="Drop that unit or that period first")
+    _, _, _, v = _check(X[:, :1], X[:, 0], None, v)
+    b = block_size(n, block)
+    Xc, sv, centre = _centre(X, v, np.ones(n, dtype=bool))
+    for lo in range(0, n, b):
+        hi = min(lo + b, n)
+        rows = np.arange(lo, hi)
+        allowed = np.ones((hi - lo, n), dtype=bool)
+        allowed[rows - lo, rows] = False
+        Yc = X[:, lo:hi].T * sv[None, :] - centre[None, :]
+        with _blas_one_thread():
+            W, obj, gap, cert, k = _solve_block(Xc, Yc, allowed, tol)
+        yield slice(lo, hi), SimplexFit(weights=W, objective=obj, kkt_gap=gap, certified=cert, n_fallback=k)
+
+
+def simplex_leave_one_out(X, *, v=None, tol: float = 1e-8, block: int | None = None) -> SimplexFit:
+    """Fit every column of X from all the other columns: the screen's leave-one-out placebo batch.
+
+    Equal to ``simplex_least_squares(X, X.T, allowed=~np.eye(N, dtype=bool), v=v, tol=tol, block=block)``
+    (same centring, same blocks: bit-identical) without forming any N x N array: ``weights`` is a
+    :class:`scipy.sparse.csr_array` (N, N) holding only the positive weights (at most about m + 1 per
+    row), and the working memory is O(N x block). X (m, N) must be finite, with N >= 2.
+    """
+    from scipy.sparse import csr_array
+
+    parts = list(_sparse_parts(leave_one_out_blocks(X, v=v, tol=tol, block=block)))
+    n = int(np.asarray(X).shape[1])
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate([p[0] for p in parts]))])
+    W = csr_array((np.concatenate([p[2] for p in parts]), np.concatenate([p[1] for p in parts]), indptr),
+                  shape=(n, n))
+    cat = lambda i: np.concatenate([getattr(p[3], i) for p in parts])  # noqa: E731
+    return SimplexFit(weights=W, objective=cat("objective"), kkt_gap=cat("kkt_gap"), certified=cat("certified"),
+                      n_fallback=sum(p[3].n_fallback for p in parts))
+
+
+def _sparse_parts(blocks):
+    """Per block: (positive weights per row, their columns, their values, the fit)."""
+    for rows, fit in blocks:
+        r, c = np.nonzero(fit.weights > 0)
+        yield np.bincount(r, minlength=rows.stop - rows.start), c, fit.weights[r, c], fit
