@@ -56,7 +56,9 @@ class ScreenResult:
     """Rows per (indicator, area), the indicators left out with why, and how it was run.
 
     ``table`` columns: :data:`.kernel.COLUMNS` plus ``q_area`` (Benjamini-Hochberg q-value of
-    ``placebo_p`` across the area's indicators) and ``stands_out`` (placebo p <= alpha);
+    ``placebo_p`` across the area's indicators), ``q_all`` (BH across every area x indicator pair)
+    and ``stands_out`` (placebo p <= alpha); :meth:`chance` sets the count found beside the
+    count chance gives;
     ``direction`` (the mean post-reform gap judged with polarity) is ``no_clear_change`` unless the
     row stands out.
     """
@@ -67,22 +69,100 @@ class ScreenResult:
     area_type: str
     alpha: float = 0.05
     meta: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def area(self, code: str) -> pd.DataFrame:
         """Where one area stands, per indicator (its rank among all areas), best-ranked first."""
         t = self.table[self.table["area_code"] == code]
         return t.sort_values(["placebo_p", "indicator_id"]).reset_index(drop=True)
 
+    def chance(self, n_perm: int = 200) -> dict:
+        """How many pairs and areas stand out against how many chance alone gives.
+
+        Pairs: ``found`` of ``pairs`` (area x indicator rows) have placebo p <= alpha; ``expected``
+        is what chance gives: within an indicator of A areas the placebo p-values are the ranks
+        1/A ... 1, so floor(alpha x A) areas rank in the top alpha whatever happened, and the count
+        of pairs carries no evidence by construction; ``binomial_p`` = P(count >= found) for a
+        binomial(pairs, expected / pairs) count. For the same reason Benjamini-Hochberg across all
+        pairs (``q_all``, smallest ``min_q_all``) cannot reject: the p-values are a fixed grid.
+
+        Areas: ``areas_flagged`` of ``areas`` stand out in more of their indicators than chance gives
+        (the one-sided binomial p of the area's count, ``chance_p`` in :meth:`by_area`, <= alpha).
+        ``areas_expected`` and ``areas_p`` come from a permutation null (seeded, ``n_perm`` draws):
+        each indicator's placebo p-values shuffled among its areas independently, i.e. no area
+        departs more than chance across indicators; ``areas_p`` = (1 + #(null count >= flagged)) /
+        (1 + n_perm). ``consistent_with_chance``: binomial p > alpha and areas_p > alpha.
+        """
+        key = ("chance", n_perm)
+        if key not in self._cache:
+            self._cache[key] = self._chance(n_perm)
+        return dict(self._cache[key])
+
+    def _chance(self, n_perm: int) -> dict:
+        """The counts of :meth:`chance` (computed once per result)."""
+        t = self.table
+        pairs = len(t)
+        if pairs == 0:
+            return {"pairs": 0, "found": 0, "expected": 0.0, "binomial_p": 1.0, "min_q_all": float("nan"),
+                    "areas": 0, "areas_flagged": 0, "areas_expected": 0.0, "areas_p": 1.0, "n_perm": n_perm,
+                    "alpha": self.alpha, "consistent_with_chance": True}
+        found = int(t["stands_out"].sum())
+        sizes = t.groupby("indicator_id")["n_areas"].first().to_numpy(dtype=float)
+        expected = float(np.floor(self.alpha * sizes + 1e-9).sum())
+        binom_p = _binomial_tail(found, pairs, expected / pairs)
+        area_idx = pd.factorize(t["area_code"])[0]
+        ind_idx = pd.factorize(t["indicator_id"])[0]
+        pv = t["placebo_p"].to_numpy(dtype=float)
+        areas = int(area_idx.max()) + 1
+        n_ind = np.bincount(area_idx, minlength=areas)
+        flagged = _areas_beyond_chance(area_idx, pv, n_ind, self.alpha)
+        rng = np.random.default_rng(20110401)
+        null = np.empty(n_perm)
+        order = np.lexsort((np.arange(pairs), ind_idx))          # rows grouped by indicator
+        perm = np.empty(pairs)
+        for b in range(n_perm):                                   # shuffle p among each indicator's areas
+            perm[order] = pv[np.lexsort((rng.random(pairs), ind_idx))]
+            null[b] = _areas_beyond_chance(area_idx, perm, n_ind, self.alpha)
+        areas_p = float((1 + np.sum(null >= flagged)) / (1 + n_perm))
+        q_all = t["q_all"].to_numpy(dtype=float)
+        return {"pairs": pairs, "found": found, "expected": expected, "binomial_p": binom_p,
+                "min_q_all": float(np.nanmin(q_all)) if np.isfinite(q_all).any() else float("nan"),
+                "areas": areas, "areas_flagged": flagged, "areas_expected": float(null.mean()),
+                "areas_p": areas_p, "n_perm": n_perm, "alpha": self.alpha,
+                "consistent_with_chance": bool(binom_p > self.alpha and areas_p > self.alpha)}
+
+    def chance_sentence(self) -> str:
+        """The counts found beside the counts chance gives, and the verdict in words."""
+        c = self.chance()
+        a = f"{self.alpha:.0%}"
+        text = (f"Found {c['found']:,} of {c['pairs']:,} area-indicator pairs in the top {a} of their indicator; "
+                f"expected by chance {c['expected']:,.0f} (a placebo p-value is a rank among areas, so about {a} "
+                f"of areas always rank there; binomial p = {c['binomial_p']:.2g}; smallest Benjamini-Hochberg q "
+                f"across all pairs {c['min_q_all']:.2g}). {c['areas_flagged']:,} of {c['areas']:,} areas have an "
+                f"indicator with q <= {self.alpha:g} across their own indicators; expected by chance "
+                f"{c['areas_expected']:,.1f} (permutation p = {c['areas_p']:.2g}). ")
+        if c["consistent_with_chance"]:
+            return text + "These counts are consistent with chance: no single departure here is evidence on its own."
+        return text + "More stand out than chance gives; the pairs with the smallest q are the ones to examine first."
+
     def standouts(self) -> pd.DataFrame:
-        """Rows whose post-reform departure ranks in the top ``alpha`` of all areas, by p then ratio."""
+        """Rows whose post-reform departure ranks in the top ``alpha`` of all areas, by ``q_area`` (BH
+        across the area's indicators) then p then ratio. ``attrs["chance"]`` holds :meth:`chance`."""
         t = self.table[self.table["stands_out"]]
-        return t.sort_values(["placebo_p", "rmspe_ratio"], ascending=[True, False]).reset_index(drop=True)
+        out = t.sort_values(["q_area", "placebo_p", "rmspe_ratio", "indicator_id", "area_code"],
+                            ascending=[True, True, False, True, True]).reset_index(drop=True)
+        out.attrs["chance"] = self.chance()
+        return out
 
     def by_area(self) -> pd.DataFrame:
-        """One row per area: indicators screened, how many stand out, smallest q across indicators."""
+        """One row per area: indicators screened, how many stand out, how many chance gives
+        (alpha x indicators), the one-sided binomial p of that count, and the smallest q."""
         g = self.table.groupby(["area_code", "area_name"], sort=True)
         out = g.agg(indicators=("indicator_id", "size"), stand_out=("stands_out", "sum"),
                     min_q=("q_area", "min")).reset_index()
+        out.insert(4, "expected", self.alpha * out["indicators"])
+        out.insert(5, "chance_p", [_binomial_tail(int(k), int(n), self.alpha)
+                                   for k, n in zip(out["stand_out"], out["indicators"])])
         return out.sort_values(["stand_out", "min_q", "area_code"], ascending=[False, True, True]).reset_index(drop=True)
 
     def summary(self) -> str:
@@ -90,9 +170,26 @@ class ScreenResult:
         n_ind = self.table["indicator_id"].nunique()
         n_area = self.table["area_code"].nunique()
         return (f"Screened {n_ind} indicators across {n_area} areas ({self.area_type} tier), reform start "
-                f"{self.start}; {len(self.skipped)} indicators left out. {int(self.table['stands_out'].sum())} "
-                f"area-indicator pairs rank in the top {self.alpha:.0%} of post/pre RMSPE ratios. A screen "
+                f"{self.start}; {len(self.skipped)} indicators left out. {self.chance_sentence()} A screen "
                 "finds departures that stand out among areas; it does not show that a reform caused them.")
+
+
+def _areas_beyond_chance(area_idx: np.ndarray, p: np.ndarray, n_ind: np.ndarray, alpha: float) -> int:
+    """Areas whose count of placebo p <= alpha has a one-sided binomial(n_ind, alpha) p <= alpha."""
+    from scipy.special import bdtrc
+
+    k = np.bincount(area_idx, weights=(p <= alpha).astype(float), minlength=n_ind.size)
+    tail = np.where(k > 0, bdtrc(np.maximum(k - 1, 0), n_ind, alpha), 1.0)
+    return int(np.sum(tail <= alpha))
+
+
+def _binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ binomial(n, p) (1 for k <= 0)."""
+    from scipy.special import bdtrc
+
+    if k <= 0 or n <= 0:
+        return 1.0
+    return float(bdtrc(k - 1, n, min(max(p, 0.0), 1.0)))
 
 
 def _executor_check(executor: str, scheduler: str | None, dask_local: int | None) -> str:
@@ -234,6 +331,7 @@ def screen_panels(
     for _, idx in table.groupby("area_code", sort=False).indices.items():
         q[idx] = benjamini_hochberg(table["placebo_p"].to_numpy(dtype=float)[idx])
     table["q_area"] = q
+    table["q_all"] = benjamini_hochberg(table["placebo_p"].to_numpy(dtype=float))
     table["stands_out"] = table["placebo_p"].astype(float) <= alpha
     # a direction only where the departure stands out, as MethodResult does where a CI excludes zero
     table["direction"] = table["direction"].where(table["stands_out"], "no_clear_change")
