@@ -138,8 +138,8 @@ class ScreenResult:
         text = (f"Found {c['found']:,} of {c['pairs']:,} area-indicator pairs in the top {a} of their indicator; "
                 f"expected by chance {c['expected']:,.0f} (a placebo p-value is a rank among areas, so about {a} "
                 f"of areas always rank there; binomial p = {c['binomial_p']:.2g}; smallest Benjamini-Hochberg q "
-                f"across all pairs {c['min_q_all']:.2g}). {c['areas_flagged']:,} of {c['areas']:,} areas have an "
-                f"indicator with q <= {self.alpha:g} across their own indicators; expected by chance "
+                f"across all pairs {c['min_q_all']:.2g}). {c['areas_flagged']:,} of {c['areas']:,} areas stand out in more "
+                f"of their indicators than chance gives (binomial p <= {self.alpha:g}); expected by chance "
                 f"{c['areas_expected']:,.1f} (permutation p = {c['areas_p']:.2g}). ")
         if c["consistent_with_chance"]:
             return text + "These counts are consistent with chance: no single departure here is evidence on its own."
