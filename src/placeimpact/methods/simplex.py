@@ -153,22 +153,16 @@ def _kkt(Xc: np.ndarray, Yc: np.ndarray, W: np.ndarray, allowed: np.ndarray):
     return R, G, np.einsum("pm,pm->p", R, R), np.maximum(stat, np.maximum(dual, 0.0))
 
 
-def _support_solve(Xc, Yc, S, kappa):
-    """Equality-constrained LS on each support: z (P, N), zero off S; ``bad`` (P,) where singular.
+def _solve_compact(XcT, Yc, idx, valid, kappa):
+    """Equality-constrained LS on each support given as sorted donor indices: z (P, K), ``bad`` (P,).
 
-    Shapes: Xc (m, N), Yc (P, m), S (P, N) bool, kappa (P,). Solves the normal equations
-    ``(B_S' B_S + k^2 1 1') u = k^2 1`` of ``[B_S; k 1'] u ~ [0; k]`` with padded supports; a
-    backward-stable solve leaves a KKT residual of rounding size whatever the conditioning.
+    Shapes: XcT (N, m), Yc (P, m), idx (P, K) donor indices (any value where not ``valid``), valid
+    (P, K) bool, kappa (P,). Solves the normal equations ``(B_S' B_S + k^2 1 1') u = k^2 1`` of
+    ``[B_S; k 1'] u ~ [0; k]`` with padded supports; a backward-stable solve leaves a KKT residual
+    of rounding size whatever the conditioning. z is zero where not valid.
     """
-    p, n = S.shape
-    k = S.sum(axis=1)
-    kmax = int(k.max())
-    rows, cols = np.nonzero(S)                                          # row-major: grouped by problem
-    pos = np.arange(rows.size) - np.repeat(np.cumsum(k) - k, k)
-    idx = np.zeros((p, kmax), dtype=np.intp)
-    idx[rows, pos] = cols
-    valid = np.arange(kmax)[None, :] < k[:, None]                       # (P, kmax)
-    B = (Xc.T[idx] - Yc[:, None, :]) * valid[:, :, None]                # (P, kmax, m)
+    p, kmax = valid.shape
+    B = (XcT[idx] - Yc[:, None, :]) * valid[:, :, None]                # (P, K, m)
     H = B @ B.transpose(0, 2, 1)
     k2 = (kappa ** 2)[:, None]
     H += (k2 * valid)[:, :, None] * valid[:, None, :]
@@ -183,65 +177,106 @@ def _support_solve(Xc, Yc, S, kappa):
     u = np.where(valid, u, 0.0)
     s = u.sum(axis=1)
     bad |= ~(s > 0) | ~np.all(np.isfinite(u), axis=1)
+    return u / np.where(bad, 1.0, s)[:, None], bad
+
+
+def _support_solve(Xc, Yc, S, kappa):
+    """:func:`_solve_compact` for supports given as a bool mask S (P, N): z (P, N), zero off S, and ``bad``."""
+    p, n = S.shape
+    k = S.sum(axis=1)
+    kmax = int(k.max())
+    rows, cols = np.nonzero(S)                                          # row-major: grouped by problem
+    pos = np.arange(rows.size) - np.repeat(np.cumsum(k) - k, k)
+    idx = np.zeros((p, kmax), dtype=np.intp)
+    idx[rows, pos] = cols
+    valid = np.arange(kmax)[None, :] < k[:, None]                       # (P, kmax)
+    zk, bad = _solve_compact(Xc.T, Yc, idx, valid, kappa)
     z = np.zeros((p, n))
-    z[rows, cols] = (u / np.where(bad, 1.0, s)[:, None])[rows, pos]
+    z[rows, cols] = zk[rows, pos]
     return z, bad
+
+
+def _sort_support(idx, w, n):
+    """Sort each row's support by donor index (padding, index n, last); trim all-padding columns."""
+    o = np.argsort(idx, axis=1, kind="stable")
+    idx = np.take_along_axis(idx, o, axis=1)
+    w = np.take_along_axis(w, o, axis=1)
+    keep = int((idx < n).sum(axis=1).max())
+    return idx[:, :keep], w[:, :keep]
 
 
 def _active_set(Xc, Yc, allowed, fv, kappa, thresh, maxit):
     """Batched primal active-set from the best vertex; W (P, N) and ``ok`` (P,) (False: stuck or unfinished).
 
-    Unfinished problems are kept compacted in working arrays so that each iteration costs
-    O(P_live * N * m) plus a stack of (k x k) solves, k the largest live support.
+    Supports are kept compact, as sorted donor indices (P, K) with their weights, and unfinished
+    problems compacted in working arrays, so that each iteration costs one (P_live x m) by (m x N)
+    product for the gradients, a masked argmin over (P_live, N) for the entering donor, and a stack
+    of (K x K) solves, K the largest live support.
     """
     p, n = allowed.shape
     W_out = np.zeros((p, n))
     ok = np.zeros(p, dtype=bool)
     ids = np.arange(p)
+    XcT = np.ascontiguousarray(Xc.T)
     start = np.where(allowed, fv, np.inf).argmin(axis=1)
-    W = np.zeros((p, n))
-    W[ids, start] = 1.0
-    S = W > 0
-    Yl, kap, thr, free = Yc, kappa, thresh, allowed
+    idx = start[:, None].copy()                                        # support: sorted donor indices, pad n
+    wk = np.ones((p, 1))                                               # weights on the support
+    Yl, kap, thr, barred = Yc, kappa, thresh, ~allowed
     added = np.full(p, -1)
     for _ in range(maxit):
         rows = np.arange(ids.size)
-        z, bad = _support_solve(Xc, Yl, S, kap)
-        nonpos = S & (z <= 0)
+        valid = idx < n
+        safe = np.where(valid, idx, idx[:, :1])          # padding points at a support donor (weight 0 there)
+        z, bad = _solve_compact(XcT, Yl, safe, valid, kap)
+        nonpos = valid & (z <= 0)
         feas = ~bad & ~nonpos.any(axis=1)
-        stuck = bad | ((added >= 0) & nonpos[rows, added])            # the added donor took no weight
+        at_added = (idx == added[:, None]) & (added[:, None] >= 0)
+        stuck = bad | (nonpos & at_added).any(axis=1)                  # the added donor took no weight
         acc = feas & ~stuck
-        W = np.where(acc[:, None], z, W)
+        wk = np.where(acc[:, None], z, wk)
         # accepted: optimal, or add the donor with the most negative reduced gradient
-        G = (W @ Xc.T - Yl) @ Xc                                       # gradient / 2
-        lam = np.einsum("pn,pn->p", G, W)
-        cand = np.where(free & ~S, G, np.inf)
-        j = cand.argmin(axis=1)
-        done = acc & ~(2.0 * (lam - cand[rows, j]) > thr)
+        fitted = np.einsum("lk,lkm->lm", wk, XcT[safe])
+        G = (fitted - Yl) @ Xc                                         # gradient / 2
+        lam = np.einsum("lk,lk->l", np.take_along_axis(G, safe, axis=1), wk)
+        np.copyto(G, np.inf, where=barred)
+        np.put_along_axis(G, safe, np.where(valid, np.inf, np.take_along_axis(G, safe, axis=1)), axis=1)
+        j = G.argmin(axis=1)
+        done = acc & ~(2.0 * (lam - G[rows, j]) > thr)
         grow = acc & ~done
-        S[rows[grow], j[grow]] = True
         added = np.where(grow, j, -1)
+        if grow.any():
+            idx = np.concatenate([idx, np.where(grow, j, n)[:, None]], axis=1)
+            wk = np.concatenate([wk, np.zeros((idx.shape[0], 1))], axis=1)
         # infeasible: step to the boundary, drop the donor(s) reaching zero
         step = ~feas & ~stuck
         if step.any():
-            zs, ws, neg = z[step], W[step], nonpos[step]
+            zs, ws, neg = z[step], wk[step], nonpos[step]
+            if zs.shape[1] < ws.shape[1]:                              # a column added for other rows
+                zs = np.pad(zs, ((0, 0), (0, ws.shape[1] - zs.shape[1])))
+                neg = np.pad(neg, ((0, 0), (0, ws.shape[1] - neg.shape[1])))
             ratio = np.where(neg, ws / np.where(neg, ws - zs, 1.0), np.inf)
             wn = ws + ratio.min(axis=1)[:, None] * (zs - ws)
             wn[np.arange(wn.shape[0]), ratio.argmin(axis=1)] = 0.0
             drop = neg & (wn <= 0)                    # blocking donors; added donors with z > 0 stay
-            wn = np.where(S[step] & ~drop, np.maximum(wn, 0.0), 0.0)
-            W[step] = wn / wn.sum(axis=1, keepdims=True)
-            S[step] = S[step] & ~drop
+            wn = np.where((idx[step] < n) & ~drop, np.maximum(wn, 0.0), 0.0)
+            wk[step] = wn / wn.sum(axis=1, keepdims=True)
+            idx[step] = np.where(drop, n, idx[step])
+        if grow.any() or step.any():
+            idx, wk = _sort_support(idx, wk, n)
         fin = done | stuck
         if fin.any():
-            W_out[ids[fin]] = W[fin]
+            f_ids = ids[fin]
+            v = idx[fin] < n
+            W_out[np.repeat(f_ids, v.sum(axis=1)), idx[fin][v]] = wk[fin][v]
             ok[ids[done]] = True
             keep = ~fin
             if not keep.any():
                 return W_out, ok
-            ids, W, S, added = ids[keep], W[keep], S[keep], added[keep]
-            Yl, kap, thr, free = Yl[keep], kap[keep], thr[keep], free[keep]
-    W_out[ids] = W
+            ids, idx, wk, added = ids[keep], idx[keep], wk[keep], added[keep]
+            Yl, kap, thr, barred = Yl[keep], kap[keep], thr[keep], barred[keep]
+            idx, wk = _sort_support(idx, wk, n)
+    v = idx < n
+    W_out[np.repeat(ids, v.sum(axis=1)), idx[v]] = wk[v]
     return W_out, ok
 
 
