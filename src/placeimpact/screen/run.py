@@ -31,7 +31,8 @@ from ..errors import InputError
 from ..panel import Panel
 from .kernel import COLUMNS, screen_panel
 
-__all__ = ["Executor", "ScreenResult", "screen_panels", "benjamini_hochberg", "plan_batches", "pin_blas_threads"]
+__all__ = ["Executor", "ScreenResult", "screen_panels", "benjamini_hochberg", "plan_batches", "pin_blas_threads",
+           "screen_store_dask"]
 
 Executor = Literal["serial", "local", "dask"]
 _EXECUTORS = ("serial", "local", "dask")
@@ -317,6 +318,12 @@ def screen_panels(
         it = _iter_local(panels, tol, workers or min(len(panels), os.cpu_count() or 1))
     else:
         it = _iter_dask(panels, tol, scheduler, dask_local)
+    return _assemble(it, start=start, area_type=area_type, alpha=alpha, on_done=on_done, t0=t0,
+                     meta={"executor": executor, "indicators": len(panels)})
+
+
+def _assemble(it, *, start, area_type, alpha, on_done, t0, meta) -> ScreenResult:
+    """Combine (indicator, rows, reason) results in one order whatever the executor, add q-values."""
     frames, skipped = [], []
     for ind, df, why in it:
         if why is None:
@@ -337,5 +344,77 @@ def screen_panels(
     table["direction"] = table["direction"].where(table["stands_out"], "no_clear_change")
     skipped_df = pd.DataFrame(skipped, columns=["indicator_id", "reason"]).sort_values("indicator_id")
     return ScreenResult(table=table, skipped=skipped_df.reset_index(drop=True), start=str(start),
-                        area_type=area_type, alpha=alpha,
-                        meta={"executor": executor, "seconds": time.perf_counter() - t0, "indicators": len(panels)})
+                        area_type=area_type, alpha=alpha, meta={**meta, "seconds": time.perf_counter() - t0})
+
+
+def _screen_ids_from_store(path: str, ids: list[str], start: str, area_type: str, cutoff, tol: float):
+    """A Dask task: open the store read-only, build these indicators' panels here, screen them."""
+    from ..store import Store
+    from .panels import bulk_panels
+
+    pin_blas_threads()
+    with Store(path, read_only=True) as s:
+        panels = bulk_panels(s, reform_start=start, area_type=area_type, indicators=ids, cutoff=cutoff)
+    return [_run_one(p, tol) for p in panels]
+
+
+def screen_store_dask(
+    store_path: str,
+    indicator_ids: Sequence[str],
+    *,
+    start: str,
+    area_type: str = "upper",
+    cutoff=None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    alpha: float = 0.05,
+    tol: float = 1e-8,
+    per_worker: int = 4,
+    on_done: Callable[[str], None] | None = None,
+) -> ScreenResult:
+    """The screen on Dask with workers reading their own panels from the store file (DuckDB, read-only).
+
+    The client sends only indicator ids, about ``per_worker`` tasks per worker (ids dealt round
+    the tasks in sorted order); each task opens the store read-only, builds its indicators' panels
+    (:func:`.panels.bulk_panels`) and screens them, so no panel crosses the network. The rows are
+    assembled as by :func:`screen_panels`: bit-identical to a local run on the same store. Every
+    worker must see the store file at ``store_path``.
+    """
+    from dask.distributed import Client, LocalCluster
+    from dask.distributed import as_completed as dask_completed
+
+    if not 0 < alpha < 1:
+        raise InputError("alpha must be between 0 and 1", field="alpha", expected="e.g. 0.05", got=alpha)
+    t0 = time.perf_counter()
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=int(dask_local or 1), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    client = Client(scheduler if scheduler is not None else cluster)
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(dask_local or 1))
+        ids = sorted(set(indicator_ids))
+        n_tasks = max(1, min(len(ids), n_workers * per_worker))
+        batches = [ids[k::n_tasks] for k in range(n_tasks)]
+        futs = [client.submit(_screen_ids_from_store, str(store_path), b, str(start), area_type, cutoff, tol,
+                              pure=False) for b in batches if b]
+
+        def it():
+            for f in dask_completed(futs):
+                yield from f.result()
+
+        n = [0]
+
+        def count(ind: str) -> None:
+            n[0] += 1
+            if on_done is not None:
+                on_done(ind)
+
+        res = _assemble(it(), start=start, area_type=area_type, alpha=alpha, on_done=count, t0=t0,
+                        meta={"executor": "dask", "panels_read_by": "workers"})
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    res.meta["indicators"] = n[0]
+    return res
