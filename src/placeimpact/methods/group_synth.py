@@ -40,6 +40,33 @@ def _sc_gaps(target: np.ndarray, donors: np.ndarray, fit: np.ndarray, allowed: n
     return target - sol.weights @ donors
 
 
+class _SCPlacebo:
+    """Synthetic-control gapper that fits every donor once on the pool without itself, and refits a
+    placebo-group member only when another member of its group carries weight in that fit (the
+    solution is unchanged when the removed donors had zero weight: same problem, same optimum)."""
+
+    def __init__(self) -> None:
+        self.base: dict[bytes, np.ndarray] = {}
+
+    def __call__(self, target: np.ndarray, donors: np.ndarray, fit: np.ndarray,
+                 allowed: np.ndarray | None = None) -> np.ndarray:
+        if allowed is None:
+            return _sc_gaps(target, donors, fit)
+        key = fit.tobytes()
+        if key not in self.base:
+            n = donors.shape[0]
+            self.base[key] = simplex_least_squares(donors[:, fit].T, donors[:, fit],
+                                                   allowed=~np.eye(n, dtype=bool)).weights
+        Wb = self.base[key]
+        # which donor row is each target? (targets are donor rows)
+        rows = np.array([int(np.flatnonzero(np.all(donors == t, axis=1))[0]) for t in target])
+        W = Wb[rows].copy()
+        redo = np.flatnonzero(np.any((W > 1e-10) & ~allowed, axis=1))
+        if len(redo):
+            W[redo] = simplex_least_squares(donors[:, fit].T, target[redo][:, fit], allowed=allowed[redo]).weights
+        return target - W @ donors
+
+
 def unit_gaps(data: GroupData, gapper: Callable[..., np.ndarray], rng: np.random.Generator,
               n_groups: int) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Gaps of each treated area (k, T), and of random placebo groups of donors (n_groups, k, T).
@@ -147,7 +174,7 @@ def _summarise(method: str, gp: GroupPanel, data: GroupData, gt: np.ndarray, G: 
 
 
 def group_synthetic_control(gp: GroupPanel, *, weighting: Literal["equal", "population"] = "equal",
-                            n_placebo_groups: int = 200, seed: int = 20160401, min_pre: int = 3):
+                            n_placebo_groups: int = 100, seed: int = 20160401, min_pre: int = 3):
     """Synthetic control per treated area on the clean donor pool, averaged; placebo-group inference."""
     check_choice("weighting", weighting, ("equal", "population"))
     method = "group_synthetic_control"
@@ -157,7 +184,7 @@ def group_synthetic_control(gp: GroupPanel, *, weighting: Literal["equal", "popu
     except MethodError as exc:
         return group_insufficient(method, gp, estimand, str(exc))
     try:
-        gt, G, pattern = unit_gaps(data, _sc_gaps, np.random.default_rng(seed), n_placebo_groups)
+        gt, G, pattern = unit_gaps(data, _SCPlacebo(), np.random.default_rng(seed), n_placebo_groups)
     except MethodError as exc:
         return group_insufficient(method, gp, estimand, str(exc))
     label = (f"synthetic control per area ({data.n_treated} areas, {data.n_donors} clean donors), "

@@ -54,6 +54,13 @@ def _impute(y: np.ndarray, delta: np.ndarray, F: np.ndarray, fit: np.ndarray) ->
     return delta + np.column_stack([np.ones(len(y)), F]) @ beta
 
 
+def _impute_many(Y: np.ndarray, delta: np.ndarray, F: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """:func:`_impute` for several rows sharing the same fit periods (one least-squares solve)."""
+    X = np.column_stack([np.ones(int(fit.sum())), F[fit]])
+    B = np.linalg.lstsq(X, (Y[:, fit] - delta[fit]).T, rcond=None)[0]
+    return delta[None, :] + (np.column_stack([np.ones(len(delta)), F]) @ B).T
+
+
 def _choose_r(Y: np.ndarray, D: np.ndarray, fits: list[np.ndarray], max_r: int) -> tuple[int, list[float]]:
     """Leave-one-pre-period-out MSPE over treated rows for r = 0..max_r."""
     scores = []
@@ -104,9 +111,12 @@ def generalized_synthetic_control(gp: GroupPanel, *, weighting: Literal["equal",
             delta, F = _factors(donors, r)
             return np.vstack([y - _impute(y, delta, F, fit) for y in targets])
         out = np.empty_like(targets)
-        for j, y in enumerate(targets):    # each donor as a placebo: factors re-estimated without it
-            delta, F = _factors(donors[allowed[j]], r)   # factors without the placebo group
-            out[j] = y - _impute(y, delta, F, fit)
+        groups: dict[bytes, list[int]] = {}
+        for j in range(len(targets)):      # each placebo group: factors re-estimated without its members
+            groups.setdefault(allowed[j].tobytes(), []).append(j)
+        for rows in groups.values():
+            delta, F = _factors(donors[allowed[rows[0]]], r)
+            out[rows] = targets[rows] - _impute_many(targets[rows], delta, F, fit)
         return out
 
     try:

@@ -74,24 +74,27 @@ def imputation_weights(data: GroupData, A: np.ndarray) -> np.ndarray:
     """Weights for targets ``A`` (k, n, T: omega on treated post cells) of the imputation estimator.
 
     Returns (k, n, T): ``sum(W[k] * Y)`` = sum of omega_k (y - y_hat) with y_hat from two-way fixed
-    effects fitted on untreated cells.
+    effects fitted on untreated cells. The normal equations of the area + period dummies are built
+    from the untreated mask directly (last period effect fixed at zero, which leaves every
+    prediction unchanged), so no dense design matrix is formed.
     """
     n, T = data.Y.shape
-    untreated = data.status == 0
-    ui, ut = np.nonzero(untreated)
-    X = np.zeros((len(ui), n + T))
-    X[np.arange(len(ui)), ui] = 1.0
-    X[np.arange(len(ui)), n + ut] = 1.0
-    G = np.linalg.pinv(X.T @ X)
-    out = np.array(A, dtype=float, copy=True)
-    for k in range(A.shape[0]):
-        ti, tt = np.nonzero(A[k] != 0)
-        a = np.zeros(n + T)
-        np.add.at(a, ti, A[k][ti, tt])
-        np.add.at(a, n + tt, A[k][ti, tt])
-        w0 = -X @ (G @ a)
-        np.add.at(out[k], (ui, ut), w0)
-    return out
+    M = (data.status == 0).astype(float)
+    N = np.zeros((n + T, n + T))
+    N[:n, :n] = np.diag(M.sum(axis=1))
+    N[n:, n:] = np.diag(M.sum(axis=0))
+    N[:n, n:] = M
+    N[n:, :n] = M.T
+    keep = n + T - 1                      # drop the last period dummy (normalisation)
+    a = np.concatenate([A.sum(axis=2), A.sum(axis=1)], axis=1)[:, :keep]     # (k, n+T-1): sum of omega x_it
+    try:
+        Z = np.linalg.solve(N[:keep, :keep], a.T)                              # (n+T-1, k)
+    except np.linalg.LinAlgError:
+        Z = np.linalg.lstsq(N[:keep, :keep], a.T, rcond=None)[0]
+    Z = np.vstack([Z, np.zeros((1, Z.shape[1]))])
+    # w0 at an untreated cell (u, t) = -(z_u + z_t); zero elsewhere
+    W0 = -(Z[:n].T[:, :, None] + Z[n:].T[:, None, :]) * M[None, :, :]
+    return np.asarray(A, float) + W0
 
 
 def _run(gp: GroupPanel, method: str, estimator: str, *, control: str, weighting: str,
