@@ -88,6 +88,12 @@ class GroupInfo:
             parts.append(f"{len(x)} area(s) excluded by the framework ({', '.join(x)})")
         return "; ".join(parts) or "none"
 
+    def report_context(self, ev) -> dict[str, Any]:
+        """Charts and tables for the report's group section (``report/templates/_group.html.j2``)."""
+        from ..report.group_charts import group_context
+
+        return group_context(ev)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "areas": [{"code": c, "name": n, "reform_start": s.isoformat()}
