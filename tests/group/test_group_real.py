@@ -71,14 +71,15 @@ def test_districts_are_compared_with_districts(loaded_store):
 
 def test_single_area_exclude_removes_comparators(loaded_store):
     fw = {"area": "Wigan", "reform_start": "2011-04-01", "comparators": "oflog-nn", "methods": ["did"],
-          "exclude": ["Bolton", "E08000001"],
+          "exclude": ["Bury", "E08000002"],
           "domains": [{"name": "Health", "indicators": [{"id": CVD}]}]}
     base = evaluate(loaded_store, {k: v for k, v in fw.items() if k != "exclude"}, progress=False)
     ev = evaluate(loaded_store, fw, progress=False)
-    assert "E08000001" in base.comparator_codes   # Bolton is one of Wigan's Oflog neighbours
-    assert "E08000001" not in ev.comparator_codes and ev.excluded == ("E08000001",)
-    assert "E08000001" not in ev.outcomes[0].panel.area_codes
-    assert "excluded by the framework: Bolton" in ev.comparator_text
+    assert "E08000002" in base.comparator_codes   # Bury is one of Wigan's Oflog neighbours
+    assert "E08000002" in base.outcomes[0].panel.area_codes
+    assert "E08000002" not in ev.comparator_codes and ev.excluded == ("E08000002",)
+    assert "E08000002" not in ev.outcomes[0].panel.area_codes
+    assert "excluded by the framework: Bury" in ev.comparator_text
 
 
 def test_framework_areas_and_exclude_parse():
