@@ -35,7 +35,9 @@ def _register_evaluate_framework(app: typer.Typer) -> None:
         opener = open_for_write if fw.data else open_for_read   # local CSVs are imported first
         with opener(store) as s:
             ev = evaluate(s, fw, area=area, reform_start=reform_start, cutoff=cutoff, progress=progress)
-        paths = ev.write(out)
+            from ..report.html import write_report
+
+            paths = write_report(ev, Path(out), store=s)   # the store adds England's spread and the maps
         console.print(ev.summary())
         console.print(f"[bold]report:[/] {paths['report.html']}  ([dim]{len(paths)} files in {out}; "
                       f"evaluated in {ev.elapsed_s:.1f} s[/])")
