@@ -482,7 +482,9 @@ def _context(ev: "Evaluation", chart_list: list[Chart], national: Mapping[int, M
         domains.append({"summary": d, "items": [items_by_outcome[v.outcome] for v in syn.verdicts
                                                 if v.domain == d.name and not v.primary]})
     primary = [items_by_outcome[v.outcome] for v in syn.verdicts if v.primary]
-    limitations = list(syn.attribution) + [
+    attribution = [a.replace(ev.comparator_text, comparator_words(ev)) for a in syn.attribution]
+    specific = [a for a in attribution[1:] if a.startswith("For ")]
+    limitations = [attribution[0]] + [a for a in attribution[1:] if not a.startswith("For ")] + [
         "Indicators come from open published extracts; some stop or start at different years, and rolling three-year "
         "periods that straddle the reform start are left out of both windows.",
         "Benchmarking against England uses the area's 95% confidence interval against England's value (as Fingertips "
@@ -510,7 +512,7 @@ def _context(ev: "Evaluation", chart_list: list[Chart], national: Mapping[int, M
         "n_primary": n_primary, "comparators": comparator_words(ev),
         "domains": domains, "primary": primary, "version": __version__,
         "methods": [(METHOD_NAMES.get(m, m), METHOD_TEXT.get(m, "")) for m in ev.methods],
-        "provenance": prov.to_dict("records"), "limitations": limitations, "schema_version": SCHEMA_VERSION,
+        "provenance": prov.to_dict("records"), "limitations": limitations, "specific_caveats": specific, "schema_version": SCHEMA_VERSION,
         "title": ev.framework.title or f"Did the reform change outcomes in {ev.area_name}?",
         "generated": ev.generated_at.strftime("%d %B %Y, %H:%M UTC"),
         "reform": f"{ev.reform_start.day} {ev.reform_start:%B %Y}", "alpha": syn.alpha,

@@ -175,5 +175,6 @@ def choropleth(paths: Mapping[str, tuple[str, str]], fills: Mapping[str, str], *
         else:
             parts.append(shape.replace("/>", (">" + tip + "</use>") if shared else (">" + tip + "</path>"), 1))
     return (f'<svg class="map" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-            f'viewBox="0 0 {MAP_W} {MAP_H}" width="{MAP_W}" height="{MAP_H}" role="img" '
+            f'viewBox="0 0 {MAP_W} {MAP_H}" width="{MAP_W}" height="{MAP_H}" role="{"group" if links else "img"}" '
+            f'aria-label="{_esc(title)}" '
             f'stroke-linejoin="round"><title>{_esc(title)}</title><desc>{_esc(desc)}</desc>{"".join(parts)}</svg>')
