@@ -388,8 +388,8 @@ def spine_cell(row: Mapping[str, Any], *, width: int = 240, height: int = 22) ->
         colour = FINGERTIPS.get(str(row.get("comparison")), "#FFFFFF")
         parts.append(f'<circle cx="{X(val):.1f}" cy="{height / 2}" r="6" fill="{colour}" stroke="#1a1a1a" '
                      f'stroke-width="1.2"/>')
-    return (f'<svg class="spinecell" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" aria-hidden="true">{"".join(parts)}</svg>')
+    return (f'<svg class="spinecell" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'aria-hidden="true">{"".join(parts)}</svg>')
 
 
 def ci_bar(value: float, lo: float, hi: float, *, vmin: float, vmax: float, colour: str, width: int = 220,

@@ -19,6 +19,7 @@ Every page is server-rendered HTML with no script and no external file.
 
 from __future__ import annotations
 
+import gzip
 import math
 import threading
 import time
@@ -59,22 +60,31 @@ def _source_name(src: str) -> str:
     return src
 
 
+def _send(request: Request, body: bytes | memoryview, gz: bytes | None = None) -> Response:
+    """An HTML page, gzip-compressed when the client accepts it and a compressed copy is at hand."""
+    if gz is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gz, media_type="text/html; charset=utf-8",
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(bytes(body), media_type="text/html; charset=utf-8", headers={"Vary": "Accept-Encoding"})
+
+
 class EvaluationCache:
     """Reports by (parameters, store version), and the evaluations running in the background."""
 
     def __init__(self, size: int = 32, workers: int = 2) -> None:
         self.size = size
-        self.done: OrderedDict[tuple, str] = OrderedDict()
+        self.done: OrderedDict[tuple, tuple[str, bytes]] = OrderedDict()
         self.running: dict[tuple, tuple[Future, float]] = {}
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="placeimpact-evaluate")
 
-    def get(self, key: tuple) -> str | None:
+    def get(self, key: tuple) -> tuple[str, bytes] | None:
+        """The report (HTML text and its gzip-compressed bytes) if it is ready."""
         with self.lock:
-            html = self.done.get(key)
-            if html is not None:
+            hit = self.done.get(key)
+            if hit is not None:
                 self.done.move_to_end(key)
-            return html
+            return hit
 
     def start(self, key: tuple, work: Callable[[], str]) -> tuple[Future, float]:
         """The running job for ``key`` (started now if there is none)."""
@@ -89,7 +99,8 @@ class EvaluationCache:
     def _finish(self, key: tuple, fut: Future) -> None:
         with self.lock:
             if fut.exception() is None:
-                self.done[key] = fut.result()
+                html = fut.result()
+                self.done[key] = (html, gzip.compress(html.encode("utf-8"), compresslevel=6))
                 while len(self.done) > self.size:
                     self.done.popitem(last=False)
                 self.running.pop(key, None)
@@ -220,9 +231,9 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
             area_code = s.resolve_area(form["area"]) if form["area"] else ""
         key = (form["framework"], area_code, form["start"], form["until"], form["group"],
                _store_version(app.state.store_path))
-        html = cache.get(key)
-        if html is not None:
-            return HTMLResponse(html)
+        hit = cache.get(key)
+        if hit is not None:
+            return _send(request, hit[0].encode("utf-8"), hit[1])
         failed = cache.take_failure(key)
         if failed is not None:
             if not isinstance(failed, PlaceImpactError):
@@ -235,9 +246,9 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
             fut.result(timeout=0.5)
         except Exception:  # noqa: BLE001 - still running, or failed: the next branch or visit says which
             pass
-        html = cache.get(key)
-        if html is not None:
-            return HTMLResponse(html)
+        hit = cache.get(key)
+        if hit is not None:
+            return _send(request, hit[0].encode("utf-8"), hit[1])
         if fut.done():
             return evaluate_page(request)
         url = "/evaluate?" + urlencode({k: v for k, v in form.items() if v})
@@ -253,28 +264,35 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
         form = _form_values(params)
         return RedirectResponse("/evaluate?" + urlencode({k: v for k, v in form.items() if v}), status_code=303)
 
-    pages_done: OrderedDict[tuple, HTMLResponse] = OrderedDict()
+    pages_done: OrderedDict[tuple, tuple[HTMLResponse, bytes]] = OrderedDict()
     pages_lock = threading.Lock()
 
-    def cached(request: Request, make: Callable[[], HTMLResponse]) -> HTMLResponse:
-        """A page by its address and the store's version (64 kept): the store is read-only, so it cannot go stale."""
+    async def cached(request: Request, make: Callable[[], HTMLResponse]) -> Response:
+        """A page by its address and the store's version (64 kept): the store is read-only, so it cannot go stale.
+        Kept gzip-compressed too, and sent so to clients that accept it. A hit is served on the event loop; a miss
+        is made in the thread pool."""
+        from starlette.concurrency import run_in_threadpool
+
         key = (request.url.path, request.url.query, _store_version(app.state.store_path))
         with pages_lock:
             hit = pages_done.get(key)
             if hit is not None:
                 pages_done.move_to_end(key)
-                return hit
-        resp = make()
-        with pages_lock:
-            pages_done[key] = resp
-            while len(pages_done) > 64:
-                pages_done.popitem(last=False)
-        return resp
+        if hit is None:
+            resp = await run_in_threadpool(make)
+            if resp.status_code != 200:
+                return resp
+            hit = (resp, gzip.compress(bytes(resp.body), compresslevel=6))
+            with pages_lock:
+                pages_done[key] = hit
+                while len(pages_done) > 64:
+                    pages_done.popitem(last=False)
+        return _send(request, hit[0].body, hit[1])
 
     @app.get("/area/{code}", response_class=HTMLResponse, include_in_schema=False)
-    def area_page(request: Request, code: str, vs: str = "england", group: str = "oflog-nn",
-                  q: str = "") -> HTMLResponse:
-        return cached(request, lambda: _area_page(code, vs, group, q))
+    async def area_page(request: Request, code: str, vs: str = "england", group: str = "oflog-nn",
+                        q: str = "") -> Response:
+        return await cached(request, lambda: _area_page(code, vs, group, q))
 
     def _area_page(code: str, vs: str, group: str, q: str) -> HTMLResponse:
         from ..panel import same_tier_codes
@@ -303,9 +321,9 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
                     comparator=str(df["comparator"].iloc[0]) if len(df) else vs, map_svg=map_svg)
 
     @app.get("/indicator/{indicator_id:path}", response_class=HTMLResponse, include_in_schema=False)
-    def indicator_page(request: Request, indicator_id: str, sex: str | None = None, age: str | None = None,
-                       category: str | None = None, period: str | None = None, area: str = "") -> HTMLResponse:
-        return cached(request, lambda: _indicator_page(indicator_id, sex, age, category, period, area))
+    async def indicator_page(request: Request, indicator_id: str, sex: str | None = None, age: str | None = None,
+                             category: str | None = None, period: str | None = None, area: str = "") -> Response:
+        return await cached(request, lambda: _indicator_page(indicator_id, sex, age, category, period, area))
 
     def _indicator_page(indicator_id: str, sex: str | None, age: str | None, category: str | None,
                         period: str | None, area: str) -> HTMLResponse:
