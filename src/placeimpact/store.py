@@ -729,6 +729,19 @@ class Store:
             "WHERE o.value IS NOT NULL AND o.area_code IN (SELECT unnest(?)) GROUP BY ALL",
             [keys[c].astype(str).tolist() for c in cols] + [list(areas)])
 
+    def values_at(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """Every area's row for each (indicator_id, sex, age, category, period_label) in ``keys``, in one query:
+        the keys, ``area_code``, ``area_name``, ``value``, ``lci95``, ``uci95``, ``count``, ``denominator``."""
+        cols = ["indicator_id", "sex", "age", "category", "period_label"]
+        return self.frame(
+            "SELECT o.indicator_id, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label, o.area_code, "
+            "a.name AS area_name, o.value, o.lci95, o.uci95, o.count, o.denominator FROM observations o "
+            "JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, unnest(?) AS k_age, unnest(?) AS k_cat, "
+            "unnest(?) AS k_per) k ON o.indicator_id = k.k_ind AND o.sex = k.k_sex AND o.age = k.k_age "
+            "AND coalesce(o.category, '') = k.k_cat AND o.period_label = k.k_per "
+            "LEFT JOIN areas a ON a.code = o.area_code WHERE o.value IS NOT NULL",
+            [keys[c].astype(str).tolist() for c in cols])
+
     def latest_values(self, indicator_id: str, *, sex: str | None = None, age: str | None = None,
                       category: str | None = None, period: str | None = None) -> pd.DataFrame:
         """Every area's value of one indicator breakdown in one period (default: the period most areas share last),

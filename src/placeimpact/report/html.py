@@ -366,9 +366,12 @@ def _compare_chart(r: Any, name: str) -> Chart | None:
         colour = charts.FINGERTIPS.get(lab, "#FFFFFF")
         bar = charts.ci_bar(v, l_, h, vmin=vmin, vmax=vmax, colour=colour, england=eng)
         body.append((area, v, l_, h, lab, focal, bar))
+    if math.isfinite(eng):
+        e_lo, e_hi = float(p.england_lci[j]), float(p.england_uci[j])
+        body.append(("England", eng, e_lo, e_hi, "benchmark", False,
+                     charts.ci_bar(eng, e_lo, e_hi, vmin=vmin, vmax=vmax, colour="#8c8c8c", england=eng)))
     header = ("area", "value", "lower 95% CI", "upper 95% CI", "compared with England")
     csv_rows = [(a, charts.fmt(v), charts.fmt(l_), charts.fmt(h), lab) for a, v, l_, h, lab, _, _ in body]
-    csv_rows.append(("England", charts.fmt(eng), "", "", ""))
     import csv as _csv
     import io
 

@@ -2,7 +2,7 @@
 
 :func:`national_context` reads, for every outcome of an evaluation, the same indicator and
 breakdown for every area of the focal area's tier in the focal area's latest period (through
-:meth:`Store.observations`; no SQL here), and labels each area against England with
+:meth:`Store.values_at`, one query for all outcomes; no SQL here), and labels each area against England with
 Fingertips' rule (its 95% interval against England's value, judged with the indicator's
 polarity: :func:`placeimpact.stats.compare_with_benchmark`). England's worst, 25th
 percentile, 75th percentile and best are taken over those areas (worst and best by polarity;
@@ -46,20 +46,27 @@ def national_context(store: Any, ev: "Evaluation") -> dict[int, dict[str, Any]]:
         ``comparators`` (their values), ``areas`` (a frame: ``area_code``, ``area_name``,
         ``value``, ``lci95``, ``uci95``, ``label``; one row per area of the tier with a value).
     """
-    tier = _areas_frame(store, ev.area_code)
+    tier = set(_areas_frame(store, ev.area_code))
+    runs = [r for r in ev.outcomes if r.panel is not None and r.benchmark is not None]
+    keys = pd.DataFrame([{"indicator_id": r.panel.indicator_id, "sex": r.panel.sex, "age": r.panel.age,
+                          "category": r.panel.category or "", "period_label": r.benchmark["period_label"]}
+                         for r in runs])
     out: dict[int, dict[str, Any]] = {}
-    for r in ev.outcomes:
+    if keys.empty:
+        return out
+    try:
+        rows = store.values_at(keys.drop_duplicates())
+    except Exception:  # noqa: BLE001 - a store without the method or the rows: the report keeps the panel's view
+        return out
+    groups = {k: g for k, g in rows.groupby(["indicator_id", "sex", "age", "category", "period_label"], sort=False)}
+    for r, key in zip(runs, keys.itertuples(index=False)):
         p, b = r.panel, r.benchmark
-        if p is None or b is None:
+        obs = groups.get(tuple(key))
+        if obs is None:
             continue
-        try:
-            obs = store.observations(p.indicator_id, sex=p.sex, age=p.age, until=None)
-        except Exception:  # noqa: BLE001 - the store cannot give the rows: the report keeps the panel's view
-            continue
-        obs = obs[(obs["period_label"] == b["period_label"]) & (obs["category"].fillna("") == (p.category or ""))]
         eng_rows = obs[obs["area_code"] == ENGLAND]
         eng = float(eng_rows["value"].iloc[0]) if len(eng_rows) else float(b.get("england", math.nan))
-        areas = obs[obs["area_code"].isin(tier) & obs["value"].notna()].drop_duplicates("area_code")
+        areas = obs[obs["area_code"].isin(tier)].drop_duplicates("area_code")
         if areas.empty:
             continue
         areas = areas[["area_code", "area_name", "value", "lci95", "uci95", "count", "denominator"]].copy()

@@ -44,9 +44,9 @@ __all__ = ["register", "EvaluationCache", "SOURCE_NAMES"]
 #: the form's field names and the older names the JSON API uses for them
 FIELDS = {"framework": "framework", "area": "area", "start": "reform_start", "until": "cutoff", "group": "comparators"}
 SOURCE_NAMES = {
-    "ons-els": "ONS Explore Local Statistics", "fingertips-next": "OHID Fingertips", "fingertips": "OHID Fingertips",
+    "fingertips-next": "OHID Fingertips", "fingertips": "OHID Fingertips",
     "trafford-dashboard": "OHID Fingertips (Trafford Data Lab dashboard)",
-    "trafford-themes": "OHID Fingertips (Trafford Data Lab themes)",
+    "trafford-themes": "OHID Fingertips (Trafford Data Lab themes)", "ons-els": "ONS Explore Local Statistics",
     "ascof": "Adult social care (ASCOF)", "oflog": "Oflog", "eyfsp": "Early years (DfE EYFSP)",
     "health-index": "ONS Health Index", "local-csv": "Your own data",
 }
@@ -311,7 +311,8 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
             sources = s.indicators()[["id", "source"]].rename(columns={"id": "indicator_id"})
         rows = _area_rows(df, spread, eng.rename(columns={"lo": "england"}), history, sources, q)
         groups: dict[str, list[dict]] = {}
-        for r in rows:
+        order = list(dict.fromkeys(SOURCE_NAMES.values()))
+        for r in sorted(rows, key=lambda r: order.index(r["source_name"]) if r["source_name"] in order else len(order)):
             groups.setdefault(r["source_name"], []).append(r)
         counts = pd.Series([r["label95"] for r in rows]).value_counts().to_dict() if rows else {}
         map_svg = _position_map(topo, focal, str(info.get("name") or focal))
@@ -363,6 +364,11 @@ def _position_map(topo: Any, code: str, name: str) -> str:
                                    desc=f"Map of England's councils with {name} filled dark blue and outlined.",
                                    focal=code)
     return ""
+
+
+def _none(v: Any) -> Any:
+    """None for a missing number (NaN or NA), the value otherwise."""
+    return None if v is None or (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA else v
 
 
 def _trend_labels(history: pd.DataFrame) -> pd.DataFrame:
@@ -417,7 +423,8 @@ def _area_rows(df: pd.DataFrame, spread: pd.DataFrame, eng: pd.DataFrame, histor
         rows.append({
             "indicator_id": r["indicator_id"], "name": r["indicator_name"] or r["indicator_id"], "breakdown": bd,
             "sex": r["sex"], "age": r["age"],
-            "period": period_words(r["period_label"]), "value": r["value"], "lci95": r["lci95"], "uci95": r["uci95"],
+            "period": period_words(r["period_label"]), "value": r["value"], "lci95": _none(r["lci95"]),
+            "uci95": _none(r["uci95"]),
             "comparator_value": r["comparator_value"], "label95": r["label95"], "label998": r["label998"],
             "rank": r["rank"], "n_ranked": r["n_ranked"], "quintile_label": r["quintile_label"] or "",
             "unit": r["unit"] or "", "source": r.get("source") or "", "source_name": _source_name(str(r.get("source") or "")),
