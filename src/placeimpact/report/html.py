@@ -159,7 +159,7 @@ class Chart:
 
     @property
     def csv_uri(self) -> str:
-        return "data:text/csv;charset=utf-8," + quote(self.csv, safe="")
+        return "data:text/csv;charset=utf-8," + quote(self.csv, safe=",.-_:;()'/+")
 
 
 def _slug(text: str) -> str:
@@ -409,8 +409,13 @@ def _map_chart(ev: "Evaluation", r: Any, nat: Mapping[str, Any], paths: Mapping[
         legend = [(f"{charts.fmt(edges[i])} to {charts.fmt(edges[i + 1])}", shades[i], "box") for i in range(5)]
         how = "shaded by fifths of the areas' values (darker = higher)"
     title = f"{r.label}: every council, {period_words(nat['period_label'])}"
+    tally = ", ".join(f"{int((labels == k).sum())} {k}" for k in ("better", "similar", "worse", "higher", "lower",
+                                                                 "not compared") if (labels == k).any())
+    mine = areas[areas["area_code"] == ev.area_code]
+    focal_txt = (f"{ev.area_name}: {charts.fmt(mine['value'].iloc[0])} ({mine['label'].iloc[0]})" if len(mine) else
+                 f"{ev.area_name}: no value")
     desc = (f"Map of {len(areas)} councils {how}; {ev.area_name} outlined in black, its comparators in dark blue. "
-            "The table beneath lists every value.")
+            f"{focal_txt}. Councils by comparison with England: {tally}. Every council's value is in the CSV file.")
     kw = dict(title=title, desc=desc, focal=ev.area_code, comparators=ev.comparator_codes)
     inline = maps.choropleth(paths, fills, shared=True, **kw)
     standalone = maps.choropleth(paths, fills, shared=False, **kw)
@@ -419,7 +424,7 @@ def _map_chart(ev: "Evaluation", r: Any, nat: Mapping[str, Any], paths: Mapping[
                   str(a.label)) for a in areas.sort_values("value").itertuples())
     plot = charts.Plot(standalone, legend, list(header), [list(x) for x in rows])
     return Chart(name=name, title=title, svg=standalone, inline=inline, outcome=r.outcome, kind="map",
-                 legend=tuple(legend), header=header, rows=rows, csv=plot.csv(), note=maps.CREDIT)
+                 legend=tuple(legend), header=header, rows=(), csv=plot.csv(), note=f"{desc} {maps.CREDIT}")
 
 
 def build_charts(ev: "Evaluation", national: Mapping[int, Mapping[str, Any]] | None = None,
