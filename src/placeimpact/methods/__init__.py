@@ -24,7 +24,7 @@ from typing import Callable
 
 from .result import MethodResult
 
-__all__ = ["METHODS", "METHOD_TITLES", "get_method", "MethodResult"]
+__all__ = ["METHODS", "METHOD_TITLES", "GROUP_METHODS", "get_method", "get_group_method", "MethodResult"]
 
 METHODS: dict[str, str] = {
     "change_vs_neighbours": "change:change_vs_neighbours",
@@ -55,4 +55,24 @@ def get_method(name: str) -> Callable[..., MethodResult]:
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; expected one of {', '.join(METHODS)}")
     mod, fn = METHODS[name].split(":")
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), fn)
+
+
+#: methods for a treated GROUP of areas: ``(GroupPanel, **options) -> MethodResult`` with
+#: ``per_area`` and ``event_study`` filled (see :mod:`placeimpact.group_panel`)
+GROUP_METHODS: dict[str, str] = {
+    "staggered_did": "staggered_did:callaway_santanna",
+    "imputation_did": "staggered_did:imputation_did",
+    "group_synthetic_control": "group_synth:group_synthetic_control",
+    "generalized_synthetic_control": "gsynth:generalized_synthetic_control",
+    "group_change_vs_neighbours": "group_compare:group_change_vs_neighbours",
+    "group_trend_difference": "group_compare:group_trend_difference",
+}
+
+
+def get_group_method(name: str) -> Callable[..., MethodResult]:
+    """The function for a group method name; ValueError listing the names if unknown."""
+    if name not in GROUP_METHODS:
+        raise ValueError(f"unknown group method {name!r}; expected one of {', '.join(GROUP_METHODS)}")
+    mod, fn = GROUP_METHODS[name].split(":")
     return getattr(importlib.import_module(f"{__name__}.{mod}"), fn)

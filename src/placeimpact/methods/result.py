@@ -97,6 +97,10 @@ class MethodResult:
     warnings: tuple[str, ...] = ()
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     series: Mapping[str, Any] = field(default_factory=dict)
+    #: group methods: one dict per treated area (area_code, area_name, estimate, ci_low, ci_high, p_value, weight)
+    per_area: tuple[Mapping[str, Any], ...] = ()
+    #: group methods: the event-study path (event_time, estimate, ci_low, ci_high, se, n_areas lists) or None
+    event_study: Mapping[str, Any] | None = None
     mde: float = math.nan
     mde_basis: str = ""
 
@@ -150,6 +154,10 @@ class MethodResult:
             "warnings": list(self.warnings), "diagnostics": dict(self.diagnostics),
             "mde": self.mde, "mde_basis": self.mde_basis,
         }
+        if self.per_area:
+            d["per_area"] = [dict(x) for x in self.per_area]
+        if self.event_study is not None:
+            d["event_study"] = dict(self.event_study)
         if with_series:
             d["series"] = dict(self.series)
         return clean(d)
@@ -157,6 +165,8 @@ class MethodResult:
     def to_frame(self) -> pd.DataFrame:
         d = self.to_dict()
         d.pop("diagnostics")
+        d.pop("per_area", None)
+        d.pop("event_study", None)
         d["warnings"] = "; ".join(d["warnings"])
         return pd.DataFrame([d])
 
