@@ -22,7 +22,7 @@ from ..errors import FrameworkError, MethodError, PlaceImpactError, StoreError
 from ..methods import get_method
 from ..methods.result import MethodResult
 from ..panel import Panel, build_panel, same_tier_codes
-from .context import benchmark_latest, data_caveats, period_counts
+from .context import benchmark_latest, data_caveat_kinds, data_caveats, period_counts
 from .framework import Framework, IndicatorSpec, load_framework
 from .synthesis import METHOD_NAMES, Synthesis, synthesize
 
@@ -46,6 +46,8 @@ class OutcomeRun:
     caveats: tuple[str, ...]
     periods: Mapping[str, Any]
     error: str | None = None
+    scale: str = "absolute"
+    percent_change: Mapping[str, Any] | None = None
 
     def result(self, method: str) -> MethodResult | None:
         return next((r for r in self.results if r.method == method), None)
@@ -76,6 +78,10 @@ class Evaluation:
     generated_at: datetime
     elapsed_s: float
     errors: tuple[str, ...] = field(default_factory=tuple)
+    #: per outcome: the headline under other comparators, a pre-pandemic window, the other scale, leave-one-out
+    sensitivity: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    #: the same framework at other cut-offs (framework key ``as_of``), side by side: see evaluation.cutoffs
+    as_of: tuple[Any, ...] = field(default_factory=tuple)
 
     @property
     def findings(self) -> pd.DataFrame:
@@ -263,6 +269,9 @@ def evaluate(
     alpha: float = 0.05,
     progress: bool = True,
     on_error: OnError = "record",
+    scale: str | None = None,
+    sensitivity: bool | None = None,
+    as_of: Sequence[str | date | None] | None = None,
 ) -> Evaluation:
     """Evaluate a reform with an outcome framework.
 
@@ -285,6 +294,14 @@ def evaluate(
         What to do when a method fails with an unexpected exception (a bug, not a
         :class:`MethodError`): record it as an ``insufficient`` finding naming the error
         (default), or re-raise it.
+    scale : {"absolute", "relative", "auto"}, optional
+        The scale every method runs on (default: the framework's ``scale``, else absolute); see
+        :mod:`placeimpact.methods.scale`.
+    sensitivity : bool, optional
+        Compute the per-outcome sensitivity grid (default: the framework's ``sensitivity``, true).
+    as_of : list of dates or None, optional
+        Cut-offs to evaluate side by side (default: the framework's ``as_of``); None means the
+        latest data. See :mod:`placeimpact.evaluation.cutoffs`.
     """
     if on_error not in ("record", "raise"):
         raise ValueError(f"on_error must be 'record' or 'raise'; got {on_error!r}")
@@ -296,6 +313,13 @@ def evaluate(
             raise FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
                                  expected="a value in the file or on the command line",
                                  hint=f"Add '{key}:' to the file or pass --{key.replace('_', '-')}")
+    from .framework import SCALE_CHOICES
+    from dataclasses import replace as _replace
+
+    if scale is not None:
+        if scale not in SCALE_CHOICES:
+            raise FrameworkError("the scale is not allowed", field="scale", expected=" | ".join(SCALE_CHOICES), got=scale)
+        fw = _replace(fw, scale=scale)
     names = tuple(methods) if methods is not None else fw.methods
     try:
         fns: dict[str, Callable[..., MethodResult]] = {m: get_method(m) for m in names}
@@ -330,13 +354,19 @@ def evaluate(
             except (MethodError, StoreError) as exc:
                 err = str(exc)
             results: list[MethodResult] = []
+            from ..methods.scale import resolve_scale, run_on_scale
+
+            try:
+                scale_k = resolve_scale(fw.scale, panel) if panel is not None else "absolute"
+            except MethodError:       # 'relative' asked of a series with zeros: each method says so
+                scale_k = fw.scale
             for m, fn in fns.items():
                 bar.step(f"{label}: {METHOD_NAMES.get(m, m)}")
                 if panel is None:
                     results.append(_failed(m, ind["id"], focal, str(err)))
                     continue
                 try:
-                    results.append(fn(panel))
+                    results.append(run_on_scale(fn, panel, scale_k))
                 except MethodError as exc:
                     results.append(_failed(m, ind["id"], focal, str(exc)))
                 except Exception as exc:  # noqa: BLE001 - a bug in a method must not sink the whole report
@@ -350,10 +380,24 @@ def evaluate(
                 outcome=k, domain=domain.name, spec=spec, indicator=dict(ind), label=label, panel=panel,
                 results=tuple(results), benchmark=benchmark_latest(panel) if panel is not None else None,
                 caveats=data_caveats(panel) if panel is not None else (),
-                periods=period_counts(panel) if panel is not None else {}, error=err))
+                periods=period_counts(panel) if panel is not None else {}, error=err, scale=scale_k,
+                percent_change=_percent_change(panel)))
     findings = _findings(runs, focal, area_name)
     reform_words = f"the reform starting {fw.reform_start.day} {fw.reform_start:%B %Y}"
     syn = synthesize(findings, alpha=alpha, area=area_name, reform=reform_words, comparators=comp_text)
+    grid: dict = {}
+    if (fw.sensitivity if sensitivity is None else sensitivity):
+        from .sensitivity import attach, sensitivity_grid
+
+        grid = sensitivity_grid(store, fw, focal, runs, syn.verdicts, fns, {r.outcome: r.scale for r in runs})
+        syn = attach(syn, grid)
+    cut_views: tuple = ()
+    cuts = tuple(as_of) if as_of is not None else fw.as_of
+    if cuts:
+        from .cutoffs import evaluate_cutoffs
+
+        cut_views = evaluate_cutoffs(store, fw, cuts, syn, area=focal, methods=tuple(fns), alpha=alpha,
+                                     on_error=on_error)
     prov = _provenance(store, [r.indicator["id"] for r in runs])
     return Evaluation(
         framework=fw, area_code=focal, area_name=area_name, reform_start=fw.reform_start, cutoff=fw.cutoff,
@@ -361,8 +405,20 @@ def evaluate(
         comparator_names=tuple(str(name_of.get(c) or c) for c in comp_codes), comparator_text=comp_text,
         methods=tuple(fns), outcomes=tuple(runs), synthesis=syn, provenance=prov,
         generated_at=datetime.now(timezone.utc).replace(microsecond=0), elapsed_s=time.perf_counter() - t0,
-        errors=tuple(errors),
+        errors=tuple(errors), sensitivity=grid, as_of=cut_views,
     )
+
+
+def _percent_change(panel: Panel | None) -> Mapping[str, Any] | None:
+    """The King's Fund comparison (% change in the area vs England and each comparator), or None."""
+    if panel is None:
+        return None
+    from ..methods.change import percent_change
+
+    try:
+        return percent_change(panel)
+    except (MethodError, ValueError):
+        return None
 
 
 def _findings(runs: Sequence[OutcomeRun], focal: str, area_name: str) -> pd.DataFrame:
@@ -385,6 +441,8 @@ def _findings(runs: Sequence[OutcomeRun], focal: str, area_name: str) -> pd.Data
                 "p_value": float(res.p_value), "direction": res.direction, "label": res.label,
                 "evidence": res.evidence, "summary": res.summary, "warnings": tuple(res.warnings),
                 "context_warnings": tuple(r.caveats),
+                "caveats": res.caveat_kinds(), "scale": res.scale,
+                "context_caveats": data_caveat_kinds(r.panel) if r.panel is not None else (),
             })
     df = pd.DataFrame(rows)
     if df.empty:

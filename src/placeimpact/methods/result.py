@@ -17,10 +17,20 @@ from typing import Any, Literal, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["MethodResult", "Direction", "Evidence", "direction_from"]
+__all__ = ["MethodResult", "Direction", "Evidence", "direction_from", "CaveatKind", "CAVEAT_KINDS", "Scale"]
 
 Direction = Literal["better", "worse", "higher", "lower", "no_clear_change", "not_assessed"]
 Evidence = Literal["strong", "moderate", "weak", "none", "insufficient"]
+#: the scale a method ran on: the indicator's own units, or logs (effects reported as % changes)
+Scale = Literal["absolute", "relative"]
+
+#: typed caveats a method (or the data) raises; the synthesis reads these, never the English warnings
+CaveatKind = Literal["pre_trend", "poor_pre_fit", "outside_hull", "few_donors", "overlapping_periods",
+                     "implausible_projection", "straddling_baseline", "pandemic_window", "few_periods",
+                     "placebo_floor", "national_trend"]
+CAVEAT_KINDS: tuple[str, ...] = ("pre_trend", "poor_pre_fit", "outside_hull", "few_donors", "overlapping_periods",
+                                 "implausible_projection", "straddling_baseline", "pandemic_window", "few_periods",
+                                 "placebo_floor", "national_trend")
 
 
 def direction_from(estimate: float, ci_low: float, ci_high: float, polarity: str) -> Direction:
@@ -74,6 +84,12 @@ class MethodResult:
         Method-specific numbers (pre-RMSPE, placebo rank, slopes, ...), read-only.
     series:
         Arrays for charts, keyed by name (e.g. ``periods``, ``fitted``, ``gap``, ``placebo_gaps``), read-only.
+    caveats:
+        The kinds of the caveats in ``warnings`` (:data:`CAVEAT_KINDS`), as data: the synthesis reads
+        these, never the English.
+    scale:
+        ``absolute`` (indicator units) or ``relative`` (the method ran on logs; ``estimate``, ``ci_low``
+        and ``ci_high`` are % effects, ``100 * (exp(b) - 1)``).
     """
 
     method: str
@@ -91,11 +107,31 @@ class MethodResult:
     warnings: tuple[str, ...] = ()
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     series: Mapping[str, Any] = field(default_factory=dict)
+    caveats: tuple[str, ...] = ()
+    scale: Scale = "absolute"
 
     def __post_init__(self) -> None:
+        bad = [k for k in self.caveats if k not in CAVEAT_KINDS]
+        if bad:
+            raise ValueError(f"unknown caveat kind(s) {bad}; expected some of {', '.join(CAVEAT_KINDS)}")
+        object.__setattr__(self, "caveats", tuple(dict.fromkeys(self.caveats)))
         object.__setattr__(self, "diagnostics", _freeze(self.diagnostics))
         object.__setattr__(self, "series", _freeze(self.series))
         object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def caveat_kinds(self) -> tuple[str, ...]:
+        """The typed caveats: ``caveats`` plus those a method states in its diagnostics as data.
+
+        A method that sets no ``caveats`` (synthetic control) still flags, through its diagnostics,
+        ``outside_hull`` and ``poor_pre_fit`` (booleans) and a placebo floor (``n_placebos`` below 19,
+        so no 5% test is possible).
+        """
+        d = self.diagnostics
+        extra = [k for k in ("outside_hull", "poor_pre_fit") if d.get(k) is True]
+        n_pl = d.get("n_placebos")
+        if isinstance(n_pl, (int, np.integer)) and not isinstance(n_pl, bool) and n_pl < 19:
+            extra.append("placebo_floor")
+        return tuple(dict.fromkeys(tuple(self.caveats) + tuple(extra)))
 
     def conf_int(self) -> tuple[float, float]:
         return (self.ci_low, self.ci_high)
@@ -126,6 +162,7 @@ class MethodResult:
             "ci_high": self.ci_high, "p_value": self.p_value, "direction": self.direction,
             "label": self.label, "evidence": self.evidence, "summary": self.summary,
             "warnings": list(self.warnings), "diagnostics": dict(self.diagnostics),
+            "caveats": list(self.caveats), "scale": self.scale,
         }
         if with_series:
             d["series"] = dict(self.series)
@@ -135,6 +172,7 @@ class MethodResult:
         d = self.to_dict()
         d.pop("diagnostics")
         d["warnings"] = "; ".join(d["warnings"])
+        d["caveats"] = "; ".join(d["caveats"])
         return pd.DataFrame([d])
 
     def summary_text(self) -> str:
