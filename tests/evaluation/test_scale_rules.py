@@ -174,3 +174,42 @@ def test_percent_change_matches_the_delta_method():
     # a chosen window, and a window with nothing before the endpoint
     assert_allclose(percent_change(panel, baseline="2011.5", endpoint=2)["area"]["pct"], 100 * (180 / 190 - 1))
     assert percent_change(panel, baseline=3, endpoint=3) is None
+
+
+def test_percent_change_window_by_dates():
+    from datetime import date
+
+    t = np.array([2010.5, 2011.5, 2012.5, 2013.5])
+    v = np.array([[200.0, 190, 180, 150], [100, 100, 95, 90], [50, 52, 54, 60]])
+    panel = panel_from_arrays(v, t, reform_t=2011.0, value_type="dsr")
+    out = percent_change(panel, between=(date(2011, 12, 31), date(2012, 12, 31)))
+    assert (out["baseline_label"], out["endpoint_label"]) == ("2011.5", "2012.5")
+    assert_allclose(out["area"]["pct"], 100 * (180 / 190 - 1))
+    assert out["area"]["ci_low"] != out["area"]["ci_low"]     # no limits, no counts: no interval (NaN)
+    assert out["england"] is None and out["vs_england"] is None
+
+
+def test_framework_keys_for_scale_cutoffs_and_window(tmp_path):
+    from datetime import date
+
+    from placeimpact import FrameworkError
+    from placeimpact.evaluation import load_framework
+
+    base = {"area": "E08000010", "reform_start": "2011-04-01",
+            "domains": [{"name": "d", "indicators": ["x"]}]}
+    fw = load_framework({**base, "scale": "auto", "as_of": ["2019-06-30", "latest"], "change_window": [2010, "latest"],
+                         "sensitivity": False})
+    assert fw.scale == "auto" and fw.as_of == (date(2019, 6, 30), None) and fw.sensitivity is False
+    assert fw.change_window == (date(2010, 12, 31), None)
+    assert load_framework(base).scale == "absolute" and load_framework(base).as_of == ()
+    for bad, match in (({"scale": "log"}, "scale"), ({"as_of": ["2010-01-01"]}, "as_of"),
+                       ({"as_of": ["latest", "latest"]}, "twice"), ({"change_window": [2015, 2012]}, "window"),
+                       ({"change_window": [2015]}, "two dates")):
+        with pytest.raises(FrameworkError, match=match):
+            load_framework({**base, **bad})
+    # written in a file, the error names the line
+    p = tmp_path / "fw.yaml"
+    p.write_text("area: E08000010\nreform_start: 2011-04-01\nscale: logarithmic\ndomains:\n  - name: d\n"
+                 "    indicators: [x]\n", encoding="utf-8")
+    with pytest.raises(FrameworkError, match="line 3"):
+        load_framework(p)

@@ -34,11 +34,33 @@ def test_every_outcome_with_a_headline_has_a_full_grid(wigan_report):
     for g in ev.sensitivity.values():
         assert set(g["rows"]) == set(GRID_ROWS)
         assert g["flips"] == [k for k in GRID_ROWS if g["rows"][k].get("flips")]
-        assert bool(g["note"]) == bool(g["flips"])
-    for v in ev.synthesis.verdicts:     # a flip is said on the verdict card itself
+        assert ("The verdict is fragile" in g["note"]) == bool(g["flips"])
+    for v in ev.synthesis.verdicts:     # a flip, and why methods disagree, are said on the verdict card itself
         g = ev.sensitivity.get(v.outcome)
         if g and g["flips"]:
             assert "The verdict is fragile" in v.sentence
+        if g and v.kind == "mixed":
+            assert g["disagreement"] and "Why the methods differ" in v.sentence
+        elif g:
+            assert g["disagreement"] == []
+
+
+def test_mixed_evidence_explains_scale_and_window(wigan_report):
+    from placeimpact.evaluation.sensitivity import subset_periods
+    from placeimpact.methods.scale import run_on_scale
+
+    ev, _ = wigan_report
+    for v in (v for v in ev.synthesis.verdicts if v.kind == "mixed"):
+        run = next(r for r in ev.outcomes if r.outcome == v.outcome)
+        for d in ev.sensitivity[v.outcome]["disagreement"]:
+            fn = get_method(d["method"])
+            alt = "absolute" if run.scale == "relative" else "relative"
+            if f"{alt} scale" in d["under"]:
+                assert d["under"][f"{alt} scale"] == run_on_scale(fn, run.panel, alt).direction
+            keep = run.panel.period_end <= np.datetime64(PRE_PANDEMIC_END, "D")
+            if "pre-pandemic window" in d["under"]:
+                assert d["under"]["pre-pandemic window"] == run_on_scale(
+                    fn, subset_periods(run.panel, keep), run.scale).direction
 
 
 def test_grid_rows_match_independent_runs(wigan_report, loaded_store):

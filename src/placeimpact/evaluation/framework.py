@@ -38,7 +38,7 @@ __all__ = ["Framework", "Domain", "IndicatorSpec", "load_framework", "FRAMEWORK_
 
 #: allowed keys at each level (anything else is a typo and an error)
 FRAMEWORK_KEYS = ("title", "description", "area", "reform_start", "comparators", "cutoff", "methods",
-                  "data", "domains", "scale", "as_of", "sensitivity")
+                  "data", "domains", "scale", "as_of", "sensitivity", "change_window")
 #: allowed values of ``scale`` (see docs/framework-format.md)
 SCALE_CHOICES = ("absolute", "relative", "auto")
 DOMAIN_KEYS = ("name", "description", "indicators")
@@ -83,7 +83,8 @@ class Framework:
     given to :func:`placeimpact.evaluate` (``--area``, ``--reform-start``).
     ``scale`` is ``absolute``, ``relative`` (logs; effects as %) or ``auto`` (relative for rates,
     ratios and counts). ``as_of`` lists cut-offs to evaluate side by side (``None`` = latest
-    data, written ``latest``); ``sensitivity`` switches the per-outcome sensitivity grid.
+    data, written ``latest``); ``sensitivity`` switches the per-outcome sensitivity grid;
+    ``change_window`` is the (from, to) window of the plain % change (None: last pre-reform, latest).
     """
 
     domains: tuple[Domain, ...]
@@ -98,6 +99,7 @@ class Framework:
     scale: str = "absolute"
     as_of: tuple[date | None, ...] = ()
     sensitivity: bool = True
+    change_window: tuple[date | None, date | None] | None = None
     path: Path | None = None
     sha256: str | None = None
     lines: Mapping[str, int] | None = None
@@ -338,6 +340,17 @@ def _build(root: _Loc, path: Path | None) -> Framework:
         kw["scale"] = _choice(top["scale"], ctx("scale"), SCALE_CHOICES)
     if "sensitivity" in top:
         kw["sensitivity"] = _bool(top["sensitivity"], ctx("sensitivity"))
+    if "change_window" in top:
+        items = _list(top["change_window"], ctx("change_window"), what="two dates: from and to ('latest')")
+        if len(items) != 2:
+            raise ctx("change_window").error("must list two dates", expected="[FROM, TO], e.g. [2010, latest]",
+                                             got=[x.value for x in items])
+        ends = [None if isinstance(x.value, str) and x.value.strip().lower() == "latest"
+                else _date_value(x.value, _Ctx(path, x.line, "cutoff")) for x in items]
+        if ends[0] is None or (ends[1] is not None and ends[1] <= ends[0]):
+            raise ctx("change_window").error("is not a window", expected="a first date before the second (or latest)",
+                                             got=[x.value for x in items])
+        kw["change_window"] = (ends[0], ends[1])
     if "as_of" in top:
         items = _list(top["as_of"], ctx("as_of"), what="cut-off dates or 'latest'")
         cuts: list[date | None] = []

@@ -381,7 +381,7 @@ def evaluate(
                 results=tuple(results), benchmark=benchmark_latest(panel) if panel is not None else None,
                 caveats=data_caveats(panel) if panel is not None else (),
                 periods=period_counts(panel) if panel is not None else {}, error=err, scale=scale_k,
-                percent_change=_percent_change(panel)))
+                percent_change=_percent_change(panel, fw.change_window)))
     findings = _findings(runs, focal, area_name)
     reform_words = f"the reform starting {fw.reform_start.day} {fw.reform_start:%B %Y}"
     syn = synthesize(findings, alpha=alpha, area=area_name, reform=reform_words, comparators=comp_text)
@@ -409,14 +409,14 @@ def evaluate(
     )
 
 
-def _percent_change(panel: Panel | None) -> Mapping[str, Any] | None:
+def _percent_change(panel: Panel | None, window=None) -> Mapping[str, Any] | None:
     """The King's Fund comparison (% change in the area vs England and each comparator), or None."""
     if panel is None:
         return None
     from ..methods.change import percent_change
 
     try:
-        return percent_change(panel)
+        return percent_change(panel, between=window)
     except (MethodError, ValueError):
         return None
 

@@ -152,12 +152,54 @@ def sensitivity_grid(store, fw, focal: str, runs: Sequence, verdicts: Sequence, 
             note = "The verdict is fragile: the headline direction changes under " + "; ".join(
                 f"{_ROW_WORDS[k]} ({_dir_words(rows[k])})" for k in flips) + "."
         mde = getattr(head, "mde", None)      # the minimum detectable effect, where the method gives one
+        if mde is None:
+            mde = head.diagnostics.get("mde")
+        why = _disagreement(fn_of=fns, run=run, panel=panel, verdict=v, head=head, scale=scale) \
+            if v.kind == "mixed" else []
+        if why:
+            note = (note + " " if note else "") + "Why the methods differ: " + "; ".join(w["text"] for w in why) + "."
         from .synthesis import METHOD_NAMES
 
         grid[v.outcome] = {"headline_method": method, "headline_name": METHOD_NAMES.get(method, method), "scale": scale, "headline": _cell(head, head.direction),
-                           "rows": rows, "flips": flips, "note": note,
+                           "rows": rows, "flips": flips, "note": note, "disagreement": why,
                            "mde": float(mde) if isinstance(mde, (int, float)) and math.isfinite(mde) else None}
     return grid
+
+
+def _disagreement(*, fn_of: Mapping[str, Callable], run, panel: Panel, verdict, head: MethodResult,
+                  scale: str) -> list[dict[str, Any]]:
+    """For a mixed verdict: each method that reads differently from the headline, re-run on the other scale and
+    in the pre-pandemic window, so the card can say whether scale or window explains the disagreement."""
+    from .synthesis import METHOD_NAMES
+
+    out = []
+    keep = panel.period_end <= np.datetime64(PRE_PANDEMIC_END, "D")
+    alt = "absolute" if scale == "relative" else "relative"
+    for res in run.results:
+        if res.method == head.method or res.method not in fn_of or res.evidence == "insufficient" \
+                or res.direction in ("not_assessed", head.direction) or res.direction == "no_clear_change":
+            continue
+        fn = fn_of[res.method]
+        dirs: dict[str, str] = {}
+        try:
+            resolve_scale(alt, panel)
+            r, _ = _safe(lambda: run_on_scale(fn, panel, alt))
+            dirs[f"{alt} scale"] = r.direction if r is not None else "not_assessed"
+        except MethodError:
+            pass
+        if (~keep).any() and (keep & panel.post).any():
+            r, _ = _safe(lambda: run_on_scale(fn, subset_periods(panel, keep), scale))
+            dirs["pre-pandemic window"] = r.direction if r is not None else "not_assessed"
+        name = METHOD_NAMES.get(res.method, res.method).lower()
+        gone = [k for k, d in dirs.items() if d != res.direction]
+        if gone:
+            text = (f"{name} says {res.direction} on the {scale} scale with all the data, but "
+                    + " and ".join(f"{dirs[k].replace('_', ' ')} on the {k}" if k.endswith("scale")
+                                   else f"{dirs[k].replace('_', ' ')} in the {k}" for k in gone))
+        else:
+            text = f"{name} says {res.direction} on either scale and in the pre-pandemic window"
+        out.append({"method": res.method, "direction": res.direction, "under": dirs, "text": text})
+    return out
 
 
 def _dir_words(cell: Mapping[str, Any]) -> str:

@@ -210,7 +210,8 @@ def _pct(b: np.ndarray | float) -> np.ndarray:
     return 100.0 * np.expm1(b)
 
 
-def percent_change(panel: Panel, *, baseline: int | str | None = None, endpoint: int | str | None = None) -> dict | None:
+def percent_change(panel: Panel, *, baseline: int | str | None = None, endpoint: int | str | None = None,
+                   between: tuple | None = None) -> dict | None:
     """The plain comparison the King's Fund used: "fell X% in the area vs Y% in England", with 95% CIs and a rank.
 
     Parameters
@@ -220,6 +221,9 @@ def percent_change(panel: Panel, *, baseline: int | str | None = None, endpoint:
         The window: by default from the last period that ends before the reform start to the
         latest period the area has; an index into the panel's periods or a period label chooses
         another.
+    between : (date or None, date or None), optional
+        The window as dates (the framework's ``change_window``): the baseline is the last period
+        ending by the first date, the endpoint the last period ending by the second (None: latest).
 
     Returns
     -------
@@ -242,6 +246,12 @@ def percent_change(panel: Panel, *, baseline: int | str | None = None, endpoint:
 
     ok = np.isfinite(panel.focal_values) & (panel.focal_values > 0)
     pre_i, all_i = np.flatnonzero(ok & panel.pre), np.flatnonzero(ok)
+    if between is not None:
+        lo, hi = between
+        if lo is not None:
+            pre_i = np.flatnonzero(ok & (panel.period_end <= np.datetime64(lo, "D")))
+        if hi is not None:
+            all_i = np.flatnonzero(ok & (panel.period_end <= np.datetime64(hi, "D")))
     i0 = index(baseline, int(pre_i[-1]) if pre_i.size else None)
     i1 = index(endpoint, int(all_i[-1]) if all_i.size else None)
     if i0 is None or i1 is None or i0 % panel.n_periods >= i1 % panel.n_periods:
