@@ -20,7 +20,9 @@ import pandas as pd
 
 from ..errors import FrameworkError, MethodError, PlaceImpactError, StoreError
 from ..methods import get_method
+from ..experience import experience_caveat
 from ..methods.result import MethodResult
+from ..methods.wave_change import needs_wave_comparison, wave_change
 from ..panel import Panel, build_panel, same_tier_codes
 from .context import benchmark_latest, data_caveat_kinds, data_caveats, period_counts
 from .framework import Framework, IndicatorSpec, load_framework
@@ -200,18 +202,16 @@ def _retitle(store, original: Framework, fw: Framework, focal: str, area_name: s
 
 
 def _load_local_data(store, fw: Framework) -> None:
+    """Import the framework's own data files (local indicator CSVs and survey files) before evaluating."""
     if not fw.data:
         return
-    try:
-        from ..sources import local_csv
-    except ImportError:
-        raise FrameworkError("this installation has no local-CSV reader", path=fw.path, line=fw.line_of("data"),
-                             field="data", hint="Remove the data entries or update placeimpact") from None
+    from ..sources import read_user_file
+
     for p in fw.data:
         if not p.exists():
             raise FrameworkError("the local data file does not exist", path=fw.path, line=fw.line_of("data"),
                                  field="data", got=str(p), hint="Paths are relative to the framework file")
-    store.import_batches([local_csv.read_file(p) for p in fw.data])
+    store.import_batches([read_user_file(p) for p in fw.data])
 
 
 def _failed(method: str, indicator_id: str, area: str, message: str) -> MethodResult:
@@ -376,10 +376,16 @@ def evaluate(
                     msg = f"{m} failed unexpectedly on {ind['id']} ({type(exc).__name__}: {exc}); please report this"
                     errors.append(msg)
                     results.append(_failed(m, ind["id"], focal, msg))
+            if panel is not None and needs_wave_comparison(panel):   # e.g. a council's own survey
+                try:
+                    results.append(wave_change(panel))
+                except MethodError as exc:
+                    results.append(_failed("wave_change", ind["id"], focal, str(exc)))
+            survey_note = experience_caveat(ind)
             runs.append(OutcomeRun(
                 outcome=k, domain=domain.name, spec=spec, indicator=dict(ind), label=label, panel=panel,
                 results=tuple(results), benchmark=benchmark_latest(panel) if panel is not None else None,
-                caveats=data_caveats(panel) if panel is not None else (),
+                caveats=(data_caveats(panel) if panel is not None else ()) + ((survey_note,) if survey_note else ()),
                 periods=period_counts(panel) if panel is not None else {}, error=err, scale=scale_k,
                 percent_change=_percent_change(panel, fw.change_window)))
     findings = _findings(runs, focal, area_name)
@@ -407,6 +413,12 @@ def evaluate(
         generated_at=datetime.now(timezone.utc).replace(microsecond=0), elapsed_s=time.perf_counter() - t0,
         errors=tuple(errors), sensitivity=grid, as_of=cut_views,
     )
+
+
+def _context_kinds(run: OutcomeRun) -> tuple[str, ...]:
+    """The typed kind of each of the outcome's data caveats (aligned with ``run.caveats``; "" for none)."""
+    kinds = data_caveat_kinds(run.panel) if run.panel is not None else ()
+    return tuple(kinds) + ("",) * (len(run.caveats) - len(kinds))
 
 
 def _percent_change(panel: Panel | None, window=None) -> Mapping[str, Any] | None:
@@ -442,7 +454,7 @@ def _findings(runs: Sequence[OutcomeRun], focal: str, area_name: str) -> pd.Data
                 "evidence": res.evidence, "summary": res.summary, "warnings": tuple(res.warnings),
                 "context_warnings": tuple(r.caveats),
                 "caveats": res.caveat_kinds(), "scale": res.scale,
-                "context_caveats": data_caveat_kinds(r.panel) if r.panel is not None else (),
+                "context_caveats": _context_kinds(r),
             })
     df = pd.DataFrame(rows)
     if df.empty:
