@@ -205,6 +205,8 @@ def test_mixed_evidence_rules():
                  kinds=("pre_trend",))]
     v = synthesize(_frame(rows)).verdicts[0]
     assert v.kind == "mixed" and v.evidence == "none"
+    assert v.why_mixed.startswith("Why mixed: the headline difference-in-differences says no clear change")
+    assert v.why_mixed in v.sentence and v.sentence.index("Why mixed") < v.sentence.index("Caveats")
     assert "trend difference says worse" in v.sentence and "convergence, not the reform" in v.sentence
     assert "shared with England's own trend" in v.sentence
     # a distinguishable result with no evidence left after its caveats does not make it mixed

@@ -76,7 +76,7 @@ def evaluate_cutoffs(store, fw, cuts: Sequence[date | None], main_syn, *, area: 
         if cut == fw.cutoff:
             out.append(_view(main_syn, cut, True))
             continue
-        sub = replace(fw, cutoff=cut, as_of=(), sensitivity=False)
+        sub = replace(fw, cutoff=cut, as_of=(), sensitivity=False, data=())   # local files are already imported
         ev = evaluate(store, sub, area=area, methods=methods, alpha=alpha, progress=False, on_error=on_error,  # type: ignore[arg-type]
                       sensitivity=False, as_of=())
         out.append(_view(ev.synthesis, cut, False))

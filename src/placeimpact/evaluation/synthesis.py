@@ -176,6 +176,8 @@ class Verdict:
     caveats: tuple[str, ...]
     agreement: str
     flags: tuple[str, ...] = ()
+    #: for a mixed verdict: which methods disagree with the headline, and why they can (else "")
+    why_mixed: str = ""
 
 
 @dataclass(frozen=True)
@@ -298,9 +300,7 @@ def _why(row: pd.Series) -> str:
         bits.append("its projection leaves the possible range")
     if "straddling_baseline" in kinds:
         bits.append("its baseline straddles the reform start")
-    if str(row.get("scale") or "") == "relative":
-        bits.append("on the relative scale")
-    return "; ".join(b for b in bits if b)
+    return ", and ".join(b for b in bits if b)
 
 
 def _sig_text(row: pd.Series) -> str:
@@ -341,6 +341,7 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
     dirs = valid["direction"].tolist()
     n_valid = len(valid)
     caveats: list[str] = []
+    mixed_why = ""
     # distinguishable results backed by at least weak evidence (the headline's own included)
     backed = [r for _, r in valid.iterrows()
               if _is_sig(r, alpha) and r["evidence"] in ("weak", "moderate", "strong")]
@@ -362,9 +363,9 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
         evidence = "none"
         head_says = head["direction"].replace("_", " ")
         parts = [f"{METHOD_NAMES.get(r['method'], r['method']).lower()} says {r['direction']} "
-                 f"({_sig_text(r)}; {r['evidence']} evidence): it {_why(r)}" for r in contra]
-        caveats.append(f"mixed evidence: the headline {head_name} says {head_says} ({_sig_text(head)}; it "
-                       f"{_why(head)}), but " + "; ".join(parts))
+                 f"({_sig_text(r)}, {r['evidence']} evidence; it {_why(r)})" for r in contra]
+        mixed_why = (f"Why mixed: the headline {head_name} says {head_says} ({_sig_text(head)}; it {_why(head)}), "
+                     "but " + ", and ".join(parts) + ".")
     elif sig:
         kind = {"better": "improved", "worse": "worse"}.get(head["direction"], "changed")  # type: ignore[assignment]
         evidence = head["evidence"] if head["evidence"] in EVIDENCE_ORDER else "weak"
@@ -392,10 +393,12 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
     sentence = f"{label}: {phrase}. {_effect_text(head)}."
     if n_valid > 1:
         sentence += f" {agreement[0].upper()}{agreement[1:]}."
+    if mixed_why:
+        sentence += f" {mixed_why}"
     if caveats:
         sentence += " Caveats: " + "; ".join(caveats) + "."
     return Verdict(**base, kind=kind, evidence=evidence, headline_method=str(head["method"]), phrase=phrase,
-                   sentence=sentence, caveats=tuple(caveats), agreement=agreement, flags=flags)
+                   sentence=sentence, caveats=tuple(caveats), agreement=agreement, flags=flags, why_mixed=mixed_why)
 
 
 SCORE_KEYS = ("improved", "no_clear_change", "worse", "mixed", "changed", "not_assessed")

@@ -108,7 +108,8 @@ def _outcome_extras(ev: "Evaluation", v, run) -> dict[str, Any]:
     """Schema 1.1 fields of an outcome: typed flags, scale, the King's Fund % change, the sensitivity grid."""
     grid = getattr(ev, "sensitivity", {}) or {}
     pc = getattr(run, "percent_change", None)
-    return {"flags": list(getattr(v, "flags", ())), "scale": getattr(run, "scale", None),
+    return {"flags": list(getattr(v, "flags", ())), "why_mixed": getattr(v, "why_mixed", ""),
+            "scale": getattr(run, "scale", None),
             "percent_change": _clean(dict(pc)) if pc else None,
             "sensitivity": _clean(dict(grid[v.outcome])) if v.outcome in grid else None}
 
