@@ -213,3 +213,12 @@ def test_framework_keys_for_scale_cutoffs_and_window(tmp_path):
                  "    indicators: [x]\n", encoding="utf-8")
     with pytest.raises(FrameworkError, match="line 3"):
         load_framework(p)
+
+
+def test_evaluate_rejects_an_unknown_scale_before_touching_the_store():
+    from placeimpact import FrameworkError
+    from placeimpact.evaluation import evaluate
+
+    fw = {"area": "E08000010", "reform_start": "2011-04-01", "domains": [{"name": "d", "indicators": ["x"]}]}
+    with pytest.raises(FrameworkError, match="scale"):
+        evaluate(None, fw, scale="logarithmic", progress=False)
