@@ -138,3 +138,20 @@ def test_cli_scale_option(loaded_store, tmp_path):
     assert r.exit_code == 0, r.output
     res = json.loads(r.output)["results"][0]
     assert res["scale"] == "relative" and "%" in res["estimand"]
+
+
+def test_cutoff_view_equals_a_fresh_evaluation_at_that_cutoff(wigan_report, loaded_store):
+    """The side-by-side view re-runs methods on the main panels cut at 2019-06-30; a fresh evaluation reads the store."""
+    from placeimpact.evaluation import evaluate
+
+    ev, _ = wigan_report
+    fresh = evaluate(loaded_store, ev.framework, cutoff="2019-06-30", sensitivity=False, as_of=(), progress=False)
+    view = ev.as_of[0]
+    assert view.cutoff.isoformat() == "2019-06-30" and dict(view.scorecard) == dict(fresh.scorecard)
+    for v in fresh.synthesis.verdicts:
+        x = view.verdict(v.outcome)
+        assert (x["verdict"], x["headline_method"]) == (v.kind, v.headline_method), v.indicator_label
+        if x["estimate"] is not None:
+            f = fresh.findings
+            row = f[(f["outcome"] == v.outcome) & (f["method"] == v.headline_method)].iloc[0]
+            assert_allclose(x["estimate"], row["estimate"], rtol=1e-9)

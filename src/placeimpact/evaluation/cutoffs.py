@@ -63,8 +63,15 @@ def _view(syn, cut: date | None, main: bool) -> CutoffView:
 
 
 def evaluate_cutoffs(store, fw, cuts: Sequence[date | None], main_syn, *, area: str, methods: Sequence[str],
-                     alpha: float, on_error: str = "record") -> tuple[CutoffView, ...]:
-    """A :class:`CutoffView` per cut-off in ``cuts`` (in order); the one equal to ``fw.cutoff`` reuses ``main_syn``."""
+                     alpha: float, on_error: str = "record", runs: Sequence | None = None,
+                     fns: Mapping | None = None, area_name: str | None = None) -> tuple[CutoffView, ...]:
+    """A :class:`CutoffView` per cut-off in ``cuts`` (in order); the one equal to ``fw.cutoff`` reuses ``main_syn``.
+
+    With the main evaluation's ``runs`` and method functions ``fns`` (what :func:`evaluate` passes), an
+    earlier cut-off re-runs every method on the main panels cut to the periods that ended by it (the
+    panels :func:`~placeimpact.panel.build_panel` gives with that cut-off, without reading the store
+    again); otherwise, and for a cut-off later than the main one, the framework is evaluated afresh.
+    """
     from .run import evaluate
 
     out = []
@@ -76,8 +83,48 @@ def evaluate_cutoffs(store, fw, cuts: Sequence[date | None], main_syn, *, area: 
         if cut == fw.cutoff:
             out.append(_view(main_syn, cut, True))
             continue
+        if runs is not None and fns is not None and cut is not None and (fw.cutoff is None or cut < fw.cutoff):
+            out.append(_view(_cut_synthesis(fw, runs, fns, cut, area, area_name or area, alpha), cut, False))
+            continue
         sub = replace(fw, cutoff=cut, as_of=(), sensitivity=False, data=())   # local files are already imported
         ev = evaluate(store, sub, area=area, methods=methods, alpha=alpha, progress=False, on_error=on_error,  # type: ignore[arg-type]
                       sensitivity=False, as_of=())
         out.append(_view(ev.synthesis, cut, False))
     return tuple(out)
+
+
+def _cut_synthesis(fw, runs: Sequence, fns: Mapping, cut: date, focal: str, area_name: str, alpha: float):
+    """The synthesis of every outcome's methods re-run on its main panel cut to periods ended by ``cut``."""
+    import numpy as np
+
+    from ..errors import MethodError
+    from ..methods.scale import run_on_scale
+    from .context import data_caveats, period_counts
+    from .run import _failed, _findings
+    from .sensitivity import subset_periods
+    from .synthesis import synthesize
+
+    new = []
+    for r in runs:
+        if r.panel is None:
+            new.append(r)
+            continue
+        keep = r.panel.period_end <= np.datetime64(cut, "D")
+        sub = subset_periods(r.panel, keep, cut)
+        extra = tuple(c for c in r.caveats if c not in data_caveats(r.panel))
+        results = []
+        has_focal = bool(np.isfinite(sub.focal_values).any())
+        for m, fn in fns.items():
+            if not has_focal:
+                results.append(_failed(m, r.indicator["id"], focal, f"no data for {r.indicator['id']} in {focal} "
+                                                                   f"up to {cut}"))
+                continue
+            try:
+                results.append(run_on_scale(fn, sub, r.scale))
+            except MethodError as exc:
+                results.append(_failed(m, r.indicator["id"], focal, str(exc)))
+        new.append(replace(r, panel=sub if has_focal else None, results=tuple(results),
+                           caveats=(data_caveats(sub) if has_focal else ()) + extra,
+                           periods=period_counts(sub) if has_focal else {}, benchmark=None, percent_change=None))
+    findings = _findings(new, focal, area_name)
+    return synthesize(findings, alpha=alpha, area=area_name)

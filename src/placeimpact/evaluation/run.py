@@ -403,7 +403,7 @@ def evaluate(
         from .cutoffs import evaluate_cutoffs
 
         cut_views = evaluate_cutoffs(store, fw, cuts, syn, area=focal, methods=tuple(fns), alpha=alpha,
-                                     on_error=on_error)
+                                     on_error=on_error, runs=runs, fns=fns, area_name=area_name)
     prov = _provenance(store, [r.indicator["id"] for r in runs])
     return Evaluation(
         framework=fw, area_code=focal, area_name=area_name, reform_start=fw.reform_start, cutoff=fw.cutoff,

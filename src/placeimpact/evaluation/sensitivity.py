@@ -39,8 +39,8 @@ _ROW_WORDS = {"comparators": "other comparator group", "pre_pandemic": "pre-pand
               "scale": "other scale", "leave_one_out": "leaving one comparator out"}
 
 
-def subset_periods(panel: Panel, keep: np.ndarray) -> Panel:
-    """The panel restricted to the periods where ``keep`` is true."""
+def subset_periods(panel: Panel, keep: np.ndarray, cutoff: date | None = PRE_PANDEMIC_END) -> Panel:
+    """The panel restricted to the periods where ``keep`` is true (its cut-off set to ``cutoff`` when earlier)."""
     keep = np.asarray(keep, bool)
     cols = lambda a: a[:, keep]  # noqa: E731
     return replace(panel, period_labels=tuple(x for x, k in zip(panel.period_labels, keep) if k),
@@ -48,7 +48,8 @@ def subset_periods(panel: Panel, keep: np.ndarray) -> Panel:
                    values=cols(panel.values), lci=cols(panel.lci), uci=cols(panel.uci), count=cols(panel.count),
                    denominator=cols(panel.denominator), england_values=panel.england_values[keep],
                    england_lci=panel.england_lci[keep], england_uci=panel.england_uci[keep],
-                   cutoff=PRE_PANDEMIC_END if panel.cutoff is None or panel.cutoff > PRE_PANDEMIC_END else panel.cutoff)
+                   cutoff=cutoff if cutoff is not None and (panel.cutoff is None or panel.cutoff > cutoff)
+                   else panel.cutoff)
 
 
 def drop_area(panel: Panel, row: int) -> Panel:
