@@ -90,6 +90,12 @@ class MethodResult:
     scale:
         ``absolute`` (indicator units) or ``relative`` (the method ran on logs; ``estimate``, ``ci_low``
         and ``ci_high`` are % effects, ``100 * (exp(b) - 1)``).
+    mde:
+        Minimum detectable effect: the smallest effect a 5% test would detect with 80% power, in the
+        estimate's units (inf: no effect could have been declared; NaN: not assessed). Methods may
+        set it; otherwise it is derived from the 95% interval (:mod:`placeimpact.methods.mde`).
+    mde_basis:
+        How ``mde`` was found, in words.
     """
 
     method: str
@@ -109,6 +115,12 @@ class MethodResult:
     series: Mapping[str, Any] = field(default_factory=dict)
     caveats: tuple[str, ...] = ()
     scale: Scale = "absolute"
+    #: group methods: one dict per treated area (area_code, area_name, estimate, ci_low, ci_high, p_value, weight)
+    per_area: tuple[Mapping[str, Any], ...] = ()
+    #: group methods: the event-study path (event_time, estimate, ci_low, ci_high, se, n_areas lists) or None
+    event_study: Mapping[str, Any] | None = None
+    mde: float = math.nan
+    mde_basis: str = ""
 
     def __post_init__(self) -> None:
         bad = [k for k in self.caveats if k not in CAVEAT_KINDS]
@@ -118,6 +130,20 @@ class MethodResult:
         object.__setattr__(self, "diagnostics", _freeze(self.diagnostics))
         object.__setattr__(self, "series", _freeze(self.series))
         object.__setattr__(self, "warnings", tuple(self.warnings))
+        if math.isnan(self.mde) and math.isfinite(self.estimate) and not math.isnan(self.p_value):
+            from .mde import mde_from_interval
+
+            object.__setattr__(self, "mde", mde_from_interval(self.ci_low, self.ci_high))
+            if not math.isnan(self.mde) and not self.mde_basis:
+                object.__setattr__(self, "mde_basis", "from the 95% interval: 2.80 standard errors "
+                                   "(5% two-sided test, 80% power)")
+
+    @property
+    def mde_text(self) -> str:
+        """'this design could have detected a change of about X or more', or '' when not assessed."""
+        from .mde import mde_text
+
+        return mde_text(self.mde)
 
     def caveat_kinds(self) -> tuple[str, ...]:
         """The typed caveats: ``caveats`` plus those a method states in its diagnostics as data.
@@ -163,7 +189,12 @@ class MethodResult:
             "label": self.label, "evidence": self.evidence, "summary": self.summary,
             "warnings": list(self.warnings), "diagnostics": dict(self.diagnostics),
             "caveats": list(self.caveats), "scale": self.scale,
+            "mde": self.mde, "mde_basis": self.mde_basis,
         }
+        if self.per_area:
+            d["per_area"] = [dict(x) for x in self.per_area]
+        if self.event_study is not None:
+            d["event_study"] = dict(self.event_study)
         if with_series:
             d["series"] = dict(self.series)
         return clean(d)
@@ -171,6 +202,8 @@ class MethodResult:
     def to_frame(self) -> pd.DataFrame:
         d = self.to_dict()
         d.pop("diagnostics")
+        d.pop("per_area", None)
+        d.pop("event_study", None)
         d["warnings"] = "; ".join(d["warnings"])
         d["caveats"] = "; ".join(d["caveats"])
         return pd.DataFrame([d])
@@ -180,4 +213,6 @@ class MethodResult:
               or math.isinf(self.ci_high) else f" (95% CI {self.ci_low:.3g} to {self.ci_high:.3g})")
         p = "" if math.isnan(self.p_value) else f", p = {self.p_value:.3g}"
         w = "" if not self.warnings else " Caveats: " + "; ".join(self.warnings) + "."
-        return f"[{self.method}] {self.estimand}: {self.estimate:.3g}{ci}{p}. {self.summary}{w}"
+        m = (f" ({self.mde_text[:1].upper()}{self.mde_text[1:]}.)" if self.direction == "no_clear_change"
+             and self.mde_text and "have detected" not in self.summary else "")
+        return f"[{self.method}] {self.estimand}: {self.estimate:.3g}{ci}{p}. {self.summary}{m}{w}"
