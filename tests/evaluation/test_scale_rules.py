@@ -215,10 +215,10 @@ def test_framework_keys_for_scale_cutoffs_and_window(tmp_path):
         load_framework(p)
 
 
-def test_evaluate_rejects_an_unknown_scale_before_touching_the_store():
+def test_evaluate_rejects_an_unknown_scale_before_running(loaded_store):
     from placeimpact import FrameworkError
     from placeimpact.evaluation import evaluate
 
     fw = {"area": "E08000010", "reform_start": "2011-04-01", "domains": [{"name": "d", "indicators": ["x"]}]}
     with pytest.raises(FrameworkError, match="scale"):
-        evaluate(None, fw, scale="logarithmic", progress=False)
+        evaluate(loaded_store, fw, scale="logarithmic", progress=False)
