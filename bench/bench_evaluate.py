@@ -8,7 +8,10 @@ peer package doing the same job, so the ratio printed is against that target.
 With no ``--store`` (and no ``$PLACEIMPACT_STORE`` file) it loads ``../shared/data`` into a
 temporary store first; that load is not timed. Prints the median and range of N runs of
 ``evaluate`` (every method on every outcome, synthesis) and of ``Evaluation.write`` (charts,
-report.html, findings.json/csv), and the time per outcome x method.
+report.html, findings.json/csv), and the time per outcome x method. The evaluation includes the
+sensitivity grid, the side-by-side cut-offs of the framework's ``as_of`` and the minimum detectable
+effects where the methods give them (issue 13); the same-run ratio to an evaluation without the grid
+and the cut-offs shows what they cost.
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ def main() -> None:
         t2 = time.perf_counter()
         ev_times.append(t1 - t0)
         write_times.append(t2 - t1)
+    bare = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        evaluate(store, args.framework, progress=False, sensitivity=False, as_of=())
+        bare.append(time.perf_counter() - t0)
     store.close()
     assert ev is not None
     total = [a + b for a, b in zip(ev_times, write_times)]
@@ -62,6 +70,12 @@ def main() -> None:
     print(f"write (report)  median {statistics.median(write_times):7.2f} s   "
           f"(min {min(write_times):.2f}, max {max(write_times):.2f})")
     print(f"end to end      median {med:7.2f} s   = {1000 * med / n_cells:.0f} ms per outcome x method")
+    n_grid = len(ev.sensitivity)
+    n_flip = sum(1 for g in ev.sensitivity.values() if g["flips"])
+    n_mde = sum(1 for g in ev.sensitivity.values() if g.get("mde") is not None)
+    print(f"evaluate without grid and cut-offs  median {statistics.median(bare):7.2f} s; with them / without: "
+          f"{statistics.median(ev_times) / statistics.median(bare):.2f}x  (grid for {n_grid} outcomes, "
+          f"{n_flip} fragile; {len(ev.as_of)} cut-offs; MDE on {n_mde} headlines)")
     print(f"ratio to the 60 s target: {med / TARGET_S:.3f}  ({'met' if med < TARGET_S else 'NOT met'})")
     if ev.errors:
         print("method errors recorded:", *ev.errors, sep="\n  ")

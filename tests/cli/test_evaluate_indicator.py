@@ -50,8 +50,10 @@ def test_healthy_life_expectancy_says_what_is_missing(loaded_store):
     res = {x["method"]: x for x in json.loads(r.output)["results"]}
     assert res["its"]["evidence"] == "insufficient" and "pre-reform point" in res["its"]["summary"]
     assert res["did"]["evidence"] == "insufficient"
+    # 2011-13 lies only 8% before an April 2011 start: no baseline, so no verdict (issue 13's verdict rules)
     ch = res["change_vs_neighbours"]
-    assert ch["estimate"] is not None and any("overlaps the reform" in w for w in ch["warnings"])
+    assert ch["evidence"] == "insufficient" and "descriptive only: no pre-reform baseline" in ch["summary"]
+    assert "straddling_baseline" in ch["caveats"]
 
 
 def test_unknown_group_and_method(loaded_store):

@@ -1,6 +1,7 @@
 """Synthesis: Benjamini–Hochberg against statsmodels, verdict rules, scorecard counts, honest language.
 
-The findings frames here are hand-made (not real data): each row is one outcome × method.
+The findings frames here are hand-made (not real data): each row is one outcome × method. Caveats are
+typed kinds (the ``caveats`` column), never English to be parsed: the rules are in docs/framework-format.md.
 """
 
 from __future__ import annotations
@@ -45,11 +46,14 @@ def test_bh_closed_form_and_bad_input():
 
 
 def _row(outcome, method, *, est=1.0, lo=0.5, hi=1.5, p=0.01, direction="better", evidence="strong", primary=True,
-         domain="Health outcomes", warnings=(), context=(), summary="", label=None):
+         domain="Health outcomes", warnings=(), context=(), summary="", label=None, kinds=(), context_kinds=None,
+         scale="absolute"):
     return {"outcome": outcome, "domain": domain, "indicator_id": f"ind{outcome}",
             "indicator_label": label or f"Outcome {outcome}", "primary": primary, "unit": "years", "method": method,
             "estimand": "effect", "estimate": est, "ci_low": lo, "ci_high": hi, "p_value": p, "direction": direction,
-            "evidence": evidence, "warnings": tuple(warnings), "context_warnings": tuple(context), "summary": summary}
+            "evidence": evidence, "warnings": tuple(warnings), "context_warnings": tuple(context), "summary": summary,
+            "caveats": tuple(kinds), "scale": scale,
+            "context_caveats": tuple(context_kinds) if context_kinds is not None else ("",) * len(context)}
 
 
 NAN = float("nan")
@@ -86,11 +90,12 @@ def test_scorecard_counts_each_kind_of_verdict():
         _row(5, "did", p=0.002, primary=False, domain="Other"),                       # improved
     ]
     syn = synthesize(_frame(rows))
-    assert dict(syn.scorecard) == {"improved": 2, "no_clear_change": 1, "worse": 1, "changed": 1, "not_assessed": 1}
+    assert dict(syn.scorecard) == {"improved": 2, "no_clear_change": 1, "worse": 1, "mixed": 0, "changed": 1,
+                                   "not_assessed": 1}
     kinds = [v.kind for v in syn.verdicts]
     assert kinds == ["improved", "worse", "no_clear_change", "not_assessed", "changed", "improved"]
     assert [d.name for d in syn.domains] == ["Health outcomes", "Other"]
-    assert dict(syn.domains[0].counts) == {"improved": 1, "no_clear_change": 1, "worse": 1, "changed": 0,
+    assert dict(syn.domains[0].counts) == {"improved": 1, "no_clear_change": 1, "worse": 1, "mixed": 0, "changed": 0,
                                            "not_assessed": 1}
     assert "of 4 outcomes, 1 better than expected, 1 with no clear change, 1 worse than expected" in syn.domains[0].text
     assert "Of 6 outcomes, 2 better than expected" in syn.overall
@@ -104,11 +109,15 @@ def test_scorecard_counts_each_kind_of_verdict():
 
 
 def test_headline_order_and_disagreement():
-    # headline is DiD (first in order) even when listed last; a significant opposite method -> no clear change
-    rows = [_row(0, "its", est=-1, lo=-2, hi=-0.2, p=0.01, direction="worse"), _row(0, "did", p=0.001)]
-    v = synthesize(_frame(rows)).verdicts[0]
-    assert v.headline_method == "did" and v.kind == "no_clear_change"
-    assert "methods disagree: Interrupted time series points the other way" in v.sentence
+    # headline is DiD (first in order) even when listed last; a significant opposite method -> mixed evidence
+    rows = [_row(0, "its", est=-1, lo=-2, hi=-0.2, p=0.01, direction="worse", evidence="moderate"),
+            _row(0, "did", p=0.001)]
+    syn = synthesize(_frame(rows))
+    v = syn.verdicts[0]
+    assert v.headline_method == "did" and v.kind == "mixed" and v.phrase == "mixed evidence"
+    assert "the headline difference-in-differences says better" in v.sentence
+    assert "interrupted time series says worse" in v.sentence and "projects the area's own pre-reform trend" in v.sentence
+    assert syn.scorecard["mixed"] == 1 and syn.scorecard["no_clear_change"] == 0
     # agreement keeps the evidence; lack of confirmation lowers it one step
     agree = [_row(0, "did", p=0.001), _row(0, "its", p=0.01), _row(0, "synthetic_control", p=0.06,
                                                                    lo=NAN, hi=NAN, direction="no_clear_change")]
@@ -133,11 +142,12 @@ def test_primary_significant_alone_but_not_after_bh():
 
 def test_honest_language_names_each_caveat():
     rows = [
-        _row(0, "did", warnings=("pre-reform trends may not be parallel (joint test p = 0.01)",)),
+        _row(0, "did", warnings=("pre-reform trends may not be parallel (joint test p = 0.01)",), kinds=("pre_trend",)),
         _row(1, "synthetic_control", p=0.06, lo=NAN, hi=NAN, direction="no_clear_change", evidence="weak",
              warnings=("poor pre-reform fit: pre-RMSPE 3.1 exceeds the mean 95% CI half-width 1.2",
-                       "only 15 donor areas: the smallest attainable placebo p-value is 0.0625")),
-        _row(2, "did", context=("only 4 comparator areas have data",)),
+                       "only 15 donor areas: the smallest attainable placebo p-value is 0.0625"),
+             kinds=("poor_pre_fit", "placebo_floor")),
+        _row(2, "did", context=("only 4 comparator areas have data",), context_kinds=("few_donors",)),
     ]
     syn = synthesize(_frame(rows), area="Wigan", reform="the Wigan Deal", comparators="its 15 neighbours")
     s0, s1, s2 = (v.sentence for v in syn.verdicts)
@@ -155,35 +165,85 @@ def test_honest_language_names_each_caveat():
 
 
 def test_caveat_flags_and_bad_calls():
-    assert caveat_flags(["pre-reform trends may not be parallel", "periods overlap (rolling 3-year averages)"]) == (
-        "pre_trends", "overlapping")
-    assert caveat_flags(["2 comparator areas have no data for this indicator"]) == ()
+    assert caveat_flags([("pre_trend",), ("overlapping_periods", "pre_trend"), "not_a_kind"]) == (
+        "pre_trend", "overlapping_periods")
     with pytest.raises(ValueError, match="alpha"):
         synthesize(_frame([_row(0, "did")]), alpha=1.5)
     with pytest.raises(ValueError, match="lacks columns"):
         synthesize(_frame([_row(0, "did")]).drop(columns=["evidence"]))
 
 
-def test_caveat_flags_recognise_the_methods_own_warnings():
-    """The wording the methods actually emit must raise the caveat it describes."""
-    # change_vs_neighbours and did with fewer than 5 comparators
-    assert "few_comparators" in caveat_flags(["only 3 comparators: the interval rests on very few areas"])
-    # trend_difference when the pre-reform slopes already differed
-    assert "pre_trends" in caveat_flags([
-        "before the reform the area was already moving differently from England (-1.85 per 100,000 a year): "
-        "a change in that gap may be convergence, not the reform"])
-    # the donor-pool warning is about the placebo floor, not about few comparators
-    assert caveat_flags(["only 15 donor areas: the smallest attainable placebo p-value is 0.0625"]) == (
-        "placebo_floor",)
-    syn = synthesize(_frame([_row(0, "did", warnings=["only 3 comparators: the interval rests on very few areas"])]))
-    assert "few comparator areas had data" in syn.verdicts[0].sentence
-    # ITS whose counterfactual line leaves the possible range; the window note alone raises nothing
-    assert caveat_flags([
-        "the straight line fitted before the reform, extended, falls below zero by 2018-20: a straight-line "
-        "projection is implausible this far ahead, so the ITS estimate overstates the departure from it"]) == (
-        "implausible_projection",)
-    assert caveat_flags(["the post-reform window (14 years) is longer than the pre-reform window (10 years): "
-                         "the projection runs far beyond the data it was fitted to"]) == ()
+def test_caveats_are_read_as_kinds_never_parsed_from_english():
+    """English that once matched a regex raises nothing without its kind; a kind alone raises its text."""
+    words = _row(0, "did", warnings=("only 3 comparators: the interval rests on very few areas",
+                                     "pre-reform trends may not be parallel"))
+    assert synthesize(_frame([words])).verdicts[0].caveats == ()
+    kind = _row(0, "did", kinds=("few_donors", "implausible_projection"))
+    v = synthesize(_frame([kind])).verdicts[0]
+    assert v.flags == ("few_donors", "implausible_projection")
+    assert "few comparator areas had data" in v.sentence and "beyond the indicator's possible range" in v.sentence
+    # a data caveat with a kind reads as the kind's text; one without is quoted as written
+    ctx = _row(0, "did", context=("only 4 comparator areas have data", "2 areas changed boundary"),
+               context_kinds=("few_donors", ""))
+    v = synthesize(_frame([ctx])).verdicts[0]
+    assert "few comparator areas had data" in v.sentence and "2 areas changed boundary" in v.sentence
+    assert "only 4 comparator areas have data" not in v.sentence
+
+
+def test_every_caveat_kind_has_words():
+    from placeimpact.evaluation.synthesis import CAVEAT_TEXT
+    from placeimpact.methods.result import CAVEAT_KINDS
+
+    assert set(CAVEAT_TEXT) == set(CAVEAT_KINDS)
+
+
+def test_mixed_evidence_rules():
+    # the case the issue describes: headline DiD no clear change, ITS and trend difference both clearly worse
+    rows = [_row(0, "did", est=-8, lo=-16, hi=0.1, p=0.052, direction="no_clear_change", evidence="weak"),
+            _row(0, "its", est=5, lo=2, hi=8, p=0.0004, direction="worse", evidence="weak", kinds=("national_trend",)),
+            _row(0, "trend_difference", est=3, lo=1, hi=5, p=0.003, direction="worse", evidence="moderate",
+                 kinds=("pre_trend",))]
+    v = synthesize(_frame(rows)).verdicts[0]
+    assert v.kind == "mixed" and v.evidence == "none"
+    assert v.why_mixed.startswith("Why mixed: the headline difference-in-differences says no clear change")
+    assert v.why_mixed in v.sentence and v.sentence.index("Why mixed") < v.sentence.index("Caveats")
+    assert "trend difference says worse" in v.sentence and "convergence, not the reform" in v.sentence
+    assert "shared with England's own trend" in v.sentence
+    # a distinguishable result with no evidence left after its caveats does not make it mixed
+    rows[1] = _row(0, "its", est=5, lo=2, hi=8, p=0.03, direction="worse", evidence="none")
+    rows[2] = _row(0, "trend_difference", est=0.1, lo=-1, hi=1, p=0.8, direction="no_clear_change", evidence="none")
+    assert synthesize(_frame(rows)).verdicts[0].kind == "no_clear_change"
+    # headline and another method agree while a third points the other way with weak evidence: mixed
+    rows = [_row(0, "did", p=0.001), _row(0, "its", p=0.01),
+            _row(0, "change_vs_neighbours", est=-1, lo=-2, hi=-0.1, p=0.04, direction="worse", evidence="weak")]
+    syn = synthesize(_frame(rows))
+    assert syn.verdicts[0].kind == "mixed" and "change ranked against neighbours says worse" in syn.verdicts[0].sentence
+    assert "1 with mixed evidence" in syn.overall and "and 1 had mixed evidence" in syn.overall
+    # agreement in the same direction is never mixed
+    rows[2] = _row(0, "change_vs_neighbours", p=0.04, evidence="weak")
+    assert synthesize(_frame(rows)).verdicts[0].kind == "improved"
+
+
+def test_straddling_baseline_rules():
+    # a flagged baseline (more than half before the start) never carries more than weak evidence
+    rows = [_row(0, "change_vs_neighbours", p=0.001, evidence="strong", kinds=("straddling_baseline",), primary=False)]
+    v = synthesize(_frame(rows)).verdicts[0]
+    assert (v.kind, v.evidence) == ("improved", "weak") and "straddles the reform start" in v.sentence
+    # no baseline at all (half or less before the start): descriptive only, no verdict
+    rows = [_row(0, "change_vs_neighbours", est=NAN, lo=NAN, hi=NAN, p=NAN, direction="not_assessed",
+                 evidence="insufficient", kinds=("straddling_baseline",),
+                 summary="Not assessed for Wigan: descriptive only: no pre-reform baseline (...)"),
+            _row(0, "did", est=NAN, lo=NAN, hi=NAN, p=NAN, direction="not_assessed", evidence="insufficient")]
+    syn = synthesize(_frame(rows))
+    v = syn.verdicts[0]
+    assert v.kind == "not_assessed" and v.phrase == "descriptive only: no pre-reform baseline"
+    assert v.sentence.startswith("Outcome 0: descriptive only: no pre-reform baseline.")
+    assert syn.scorecard["not_assessed"] == 1
+
+
+def test_relative_scale_reads_as_percent():
+    v = synthesize(_frame([_row(0, "did", est=-10.5, lo=-20, hi=-1, scale="relative")])).verdicts[0]
+    assert "-10.5% (relative scale); 95% CI -20.0% to -1.00%" in v.sentence
 
 
 def test_primary_evidence_is_graded_on_q_not_p():

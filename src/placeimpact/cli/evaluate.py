@@ -27,6 +27,9 @@ def _register_evaluate_framework(app: typer.Typer) -> None:
         cutoff: Annotated[Optional[str], typer.Option("--cutoff", "--until", help="Use only periods ended by this ISO date.")] = None,
         progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
         store: StoreOpt = None,
+        scale: Annotated[Optional[str], typer.Option("--scale", help="absolute, relative (logs; effects as %) or auto "
+                                                     "(relative for rates, ratios and counts); overrides the "
+                                                     "framework's.")] = None,
         areas: Annotated[Optional[str], typer.Option(
             "--areas", help="A treated group: comma-separated codes or names, or one combined-authority / region code "
                             "(E47000001 = the ten Greater Manchester councils); overrides the framework's.")] = None,
@@ -41,7 +44,7 @@ def _register_evaluate_framework(app: typer.Typer) -> None:
         fw = load_framework(framework)
         opener = open_for_write if fw.data else open_for_read   # local CSVs are imported first
         with opener(store) as s:
-            ev = evaluate(s, fw, area=area, reform_start=reform_start, cutoff=cutoff, progress=progress,
+            ev = evaluate(s, fw, area=area, reform_start=reform_start, cutoff=cutoff, progress=progress, scale=scale,
                           areas=areas, exclude=[x.strip() for x in exclude.split(",") if x.strip()] if exclude else None)
             from ..report.html import write_report
 
@@ -84,6 +87,8 @@ def _register_evaluate_indicator(app: typer.Typer) -> None:
         age: Annotated[Optional[str], typer.Option(help="Age band, default all.")] = None,
         store: StoreOpt = None,
         fmt: FormatOpt = Format.table,
+        scale: Annotated[str, typer.Option("--scale", help="absolute, relative (logs; effects as %) or auto "
+                                           "(relative for rates, ratios and counts).")] = "absolute",
     ) -> None:
         """Evaluate one indicator: change vs neighbours, trend difference, ITS, DiD, synthetic control."""
         import pandas as pd
@@ -94,7 +99,7 @@ def _register_evaluate_indicator(app: typer.Typer) -> None:
         names = [m.strip() for x in (methods or []) for m in x.split(",") if m.strip()] or None
         with open_for_read(store) as s:
             ev = evaluate_indicator(s, area=area, indicator=indicator, start=start, until=until, group=group,
-                                    methods=names, sex=sex, age=age)
+                                    methods=names, sex=sex, age=age, scale=scale)
         if fmt == Format.json:
             emit_json(ev.to_dict())
             return

@@ -19,7 +19,7 @@ from ..panel import Panel
 from ..periods import PeriodParseError, parse_period
 from ..stats import compare_with_benchmark, recent_trend
 
-__all__ = ["benchmark_latest", "data_caveats", "period_counts", "period_words", "MIN_COMPARATORS", "MIN_PRE_PERIODS"]
+__all__ = ["benchmark_latest", "data_caveats", "data_caveat_kinds", "PANDEMIC", "period_counts", "period_words", "MIN_COMPARATORS", "MIN_PRE_PERIODS"]
 
 MIN_COMPARATORS = 10
 MIN_PRE_PERIODS = 3
@@ -122,25 +122,42 @@ def benchmark_latest(panel: Panel) -> dict[str, Any] | None:
     }
 
 
-def data_caveats(panel: Panel) -> tuple[str, ...]:
-    """What limits an evaluation on this panel, in words (empty when nothing does)."""
+#: the COVID-19 pandemic years: a post-reform period that overlaps them carries the ``pandemic_window`` caveat
+PANDEMIC = (np.datetime64("2020-03-01", "D"), np.datetime64("2021-12-31", "D"))
+
+
+def _data_caveat_pairs(panel: Panel) -> list[tuple[str, str]]:
+    """(text, kind) of every data caveat; kind "" when it has none."""
     focal_ok = np.isfinite(panel.focal_values)
     n_pre = int(np.sum(focal_ok & panel.pre))
     n_post = int(np.sum(focal_ok & panel.post))
     has = np.any(np.isfinite(panel.comparator_values), axis=1) if panel.n_areas > 1 else np.zeros(0, bool)
     n_comp = int(np.sum(has))
-    out: list[str] = list(panel.warnings)
+    out: list[tuple[str, str]] = [(w, "") for w in panel.warnings]
     if n_pre == 0:
-        out.append("no period ends before the reform start, so there is no clean pre-reform baseline")
+        out.append(("no period ends before the reform start, so there is no clean pre-reform baseline", ""))
     elif n_pre < MIN_PRE_PERIODS:
-        out.append(f"only {n_pre} period{'s' if n_pre != 1 else ''} before the reform")
+        out.append((f"only {n_pre} period{'s' if n_pre != 1 else ''} before the reform", "few_periods"))
     if n_post == 0:
-        out.append("no data after the reform start")
+        out.append(("no data after the reform start", ""))
     if n_comp < MIN_COMPARATORS:
-        out.append(f"only {n_comp} comparator areas have data")
+        out.append((f"only {n_comp} comparator areas have data", "few_donors"))
     if panel.overlapping:
-        out.append(f"periods overlap (rolling {panel.period_years:.0f}-year averages)")
-    return tuple(out)
+        out.append((f"periods overlap (rolling {panel.period_years:.0f}-year averages)", "overlapping_periods"))
+    post_used = focal_ok & panel.post
+    if np.any(post_used & (panel.period_end >= PANDEMIC[0]) & (panel.period_start <= PANDEMIC[1])):
+        out.append(("the post-reform periods include the COVID-19 pandemic (2020-21)", "pandemic_window"))
+    return out
+
+
+def data_caveats(panel: Panel) -> tuple[str, ...]:
+    """What limits an evaluation on this panel, in words (empty when nothing does)."""
+    return tuple(t for t, _ in _data_caveat_pairs(panel))
+
+
+def data_caveat_kinds(panel: Panel) -> tuple[str, ...]:
+    """The typed kind of each of :func:`data_caveats` (same order; "" where a caveat has no kind)."""
+    return tuple(k for _, k in _data_caveat_pairs(panel))
 
 
 def period_counts(panel: Panel) -> dict[str, Any]:

@@ -38,7 +38,9 @@ __all__ = ["Framework", "Domain", "IndicatorSpec", "load_framework", "FRAMEWORK_
 
 #: allowed keys at each level (anything else is a typo and an error)
 FRAMEWORK_KEYS = ("title", "description", "area", "reform_start", "comparators", "cutoff", "methods",
-                  "data", "domains", "areas", "exclude")
+                  "data", "domains", "areas", "exclude", "scale", "as_of", "sensitivity", "change_window")
+#: allowed values of ``scale`` (see docs/framework-format.md)
+SCALE_CHOICES = ("absolute", "relative", "auto")
 #: keys of one entry of ``areas:`` written as a mapping (an area with its own start)
 AREA_KEYS = ("area", "reform_start")
 DOMAIN_KEYS = ("name", "description", "indicators")
@@ -81,6 +83,10 @@ class Framework:
     same tier) or a tuple of area codes.
     ``area`` and ``reform_start`` may be absent from a generic framework; they must then be
     given to :func:`placeimpact.evaluate` (``--area``, ``--reform-start``).
+    ``scale`` is ``absolute``, ``relative`` (logs; effects as %) or ``auto`` (relative for rates,
+    ratios and counts). ``as_of`` lists cut-offs to evaluate side by side (``None`` = latest
+    data, written ``latest``); ``sensitivity`` switches the per-outcome sensitivity grid;
+    ``change_window`` is the (from, to) window of the plain % change (None: last pre-reform, latest).
     """
 
     domains: tuple[Domain, ...]
@@ -92,6 +98,10 @@ class Framework:
     data: tuple[Path, ...] = ()
     title: str = ""
     description: str = ""
+    scale: str = "absolute"
+    as_of: tuple[date | None, ...] = ()
+    sensitivity: bool = True
+    change_window: tuple[date | None, date | None] | None = None
     path: Path | None = None
     sha256: str | None = None
     lines: Mapping[str, int] | None = None
@@ -340,6 +350,34 @@ def _build(root: _Loc, path: Path | None) -> Framework:
         items = _list(top["data"], ctx("data"), what="CSV paths")
         base = path.parent if path is not None else Path(".")
         kw["data"] = tuple(base / _string(x, _Ctx(path, x.line, f"data[{j}]")) for j, x in enumerate(items))
+    if "scale" in top:
+        kw["scale"] = _choice(top["scale"], ctx("scale"), SCALE_CHOICES)
+    if "sensitivity" in top:
+        kw["sensitivity"] = _bool(top["sensitivity"], ctx("sensitivity"))
+    if "change_window" in top:
+        items = _list(top["change_window"], ctx("change_window"), what="two dates: from and to ('latest')")
+        if len(items) != 2:
+            raise ctx("change_window").error("must list two dates", expected="[FROM, TO], e.g. [2010, latest]",
+                                             got=[x.value for x in items])
+        ends = [None if isinstance(x.value, str) and x.value.strip().lower() == "latest"
+                else _date_value(x.value, _Ctx(path, x.line, "cutoff")) for x in items]
+        if ends[0] is None or (ends[1] is not None and ends[1] <= ends[0]):
+            raise ctx("change_window").error("is not a window", expected="a first date before the second (or latest)",
+                                             got=[x.value for x in items])
+        kw["change_window"] = (ends[0], ends[1])
+    if "as_of" in top:
+        items = _list(top["as_of"], ctx("as_of"), what="cut-off dates or 'latest'")
+        cuts: list[date | None] = []
+        for j, x in enumerate(items):
+            sub = _Ctx(path, x.line, f"as_of[{j}]")
+            cuts.append(None if isinstance(x.value, str) and x.value.strip().lower() == "latest"
+                        else _date_value(x.value, _Ctx(path, x.line, "cutoff")))
+            if cuts[-1] is not None and "reform_start" in kw and cuts[-1] <= kw["reform_start"]:
+                raise sub.error("the cut-off is not after the reform start", expected=f"a date after {kw['reform_start']}",
+                                got=cuts[-1].isoformat())
+        if len(set(cuts)) != len(cuts):
+            raise ctx("as_of").error("a cut-off is listed twice", got=[c.isoformat() if c else "latest" for c in cuts])
+        kw["as_of"] = tuple(cuts)
     if "areas" in top and top["areas"].value is not None:
         kw["areas"], kw["area_starts"] = _areas(top["areas"], ctx("areas"), path)
         if "area" in top and top["area"].value is not None:

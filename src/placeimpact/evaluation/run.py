@@ -24,7 +24,7 @@ from ..experience import experience_caveat
 from ..methods.result import MethodResult
 from ..methods.wave_change import needs_wave_comparison, wave_change
 from ..panel import Panel, build_panel, same_tier_codes
-from .context import benchmark_latest, data_caveats, period_counts
+from .context import benchmark_latest, data_caveat_kinds, data_caveats, period_counts
 from .framework import Framework, IndicatorSpec, load_framework
 from .synthesis import METHOD_NAMES, Synthesis, synthesize
 
@@ -48,6 +48,8 @@ class OutcomeRun:
     caveats: tuple[str, ...]
     periods: Mapping[str, Any]
     error: str | None = None
+    scale: str = "absolute"
+    percent_change: Mapping[str, Any] | None = None
 
     def result(self, method: str) -> MethodResult | None:
         return next((r for r in self.results if r.method == method), None)
@@ -78,6 +80,10 @@ class Evaluation:
     generated_at: datetime
     elapsed_s: float
     errors: tuple[str, ...] = field(default_factory=tuple)
+    #: per outcome: the headline under other comparators, a pre-pandemic window, the other scale, leave-one-out
+    sensitivity: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    #: the same framework at other cut-offs (framework key ``as_of``), side by side: see evaluation.cutoffs
+    as_of: tuple[Any, ...] = field(default_factory=tuple)
     #: a treated group's details (:class:`~placeimpact.evaluation.group_run.GroupInfo`), None for one area
     group: Any = None
     #: areas the framework excludes, removed from every comparator group and donor pool
@@ -267,6 +273,9 @@ def evaluate(
     alpha: float = 0.05,
     progress: bool = True,
     on_error: OnError = "record",
+    scale: str | None = None,
+    sensitivity: bool | None = None,
+    as_of: Sequence[str | date | None] | None = None,
     areas: Sequence[str] | str | None = None,
     exclude: Sequence[str] | None = None,
 ) -> Evaluation:
@@ -291,6 +300,14 @@ def evaluate(
         What to do when a method fails with an unexpected exception (a bug, not a
         :class:`MethodError`): record it as an ``insufficient`` finding naming the error
         (default), or re-raise it.
+    scale : {"absolute", "relative", "auto"}, optional
+        The scale every method runs on (default: the framework's ``scale``, else absolute); see
+        :mod:`placeimpact.methods.scale`.
+    sensitivity : bool, optional
+        Compute the per-outcome sensitivity grid (default: the framework's ``sensitivity``, true).
+    as_of : list of dates or None, optional
+        Cut-offs to evaluate side by side (default: the framework's ``as_of``); None means the
+        latest data. See :mod:`placeimpact.evaluation.cutoffs`.
     areas : list of codes or names, or one combined-authority / region code, optional
         Evaluate a treated group instead of one area (overrides the framework's ``areas``);
         an ``area`` that is a combined authority or region is a group too.
@@ -312,6 +329,13 @@ def evaluate(
             raise FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
                                  expected="a value in the file or on the command line",
                                  hint=f"Add '{key}:' to the file or pass --{key.replace('_', '-')}")
+    from .framework import SCALE_CHOICES
+    from dataclasses import replace as _replace
+
+    if scale is not None:
+        if scale not in SCALE_CHOICES:
+            raise FrameworkError("the scale is not allowed", field="scale", expected=" | ".join(SCALE_CHOICES), got=scale)
+        fw = _replace(fw, scale=scale)
     names = tuple(methods) if methods is not None else fw.methods
     try:
         fns: dict[str, Callable[..., MethodResult]] = {m: get_method(m) for m in names}
@@ -355,13 +379,19 @@ def evaluate(
             except (MethodError, StoreError) as exc:
                 err = str(exc)
             results: list[MethodResult] = []
+            from ..methods.scale import resolve_scale, run_on_scale
+
+            try:
+                scale_k = resolve_scale(fw.scale, panel) if panel is not None else "absolute"
+            except MethodError:       # 'relative' asked of a series with zeros: each method says so
+                scale_k = fw.scale
             for m, fn in fns.items():
                 bar.step(f"{label}: {METHOD_NAMES.get(m, m)}")
                 if panel is None:
                     results.append(_failed(m, ind["id"], focal, str(err)))
                     continue
                 try:
-                    results.append(fn(panel))
+                    results.append(run_on_scale(fn, panel, scale_k))
                 except MethodError as exc:
                     results.append(_failed(m, ind["id"], focal, str(exc)))
                 except Exception as exc:  # noqa: BLE001 - a bug in a method must not sink the whole report
@@ -381,10 +411,24 @@ def evaluate(
                 outcome=k, domain=domain.name, spec=spec, indicator=dict(ind), label=label, panel=panel,
                 results=tuple(results), benchmark=benchmark_latest(panel) if panel is not None else None,
                 caveats=(data_caveats(panel) if panel is not None else ()) + ((survey_note,) if survey_note else ()),
-                periods=period_counts(panel) if panel is not None else {}, error=err))
+                periods=period_counts(panel) if panel is not None else {}, error=err, scale=scale_k,
+                percent_change=_percent_change(panel, fw.change_window)))
     findings = _findings(runs, focal, area_name)
     reform_words = f"the reform starting {fw.reform_start.day} {fw.reform_start:%B %Y}"
     syn = synthesize(findings, alpha=alpha, area=area_name, reform=reform_words, comparators=comp_text)
+    grid: dict = {}
+    if (fw.sensitivity if sensitivity is None else sensitivity):
+        from .sensitivity import attach, sensitivity_grid
+
+        grid = sensitivity_grid(store, fw, focal, runs, syn.verdicts, fns, {r.outcome: r.scale for r in runs})
+        syn = attach(syn, grid)
+    cut_views: tuple = ()
+    cuts = tuple(as_of) if as_of is not None else fw.as_of
+    if cuts:
+        from .cutoffs import evaluate_cutoffs
+
+        cut_views = evaluate_cutoffs(store, fw, cuts, syn, area=focal, methods=tuple(fns), alpha=alpha,
+                                     on_error=on_error, runs=runs, fns=fns, area_name=area_name)
     prov = _provenance(store, [r.indicator["id"] for r in runs])
     return Evaluation(
         framework=fw, area_code=focal, area_name=area_name, reform_start=fw.reform_start, cutoff=fw.cutoff,
@@ -392,7 +436,7 @@ def evaluate(
         comparator_names=tuple(str(name_of.get(c) or c) for c in comp_codes), comparator_text=comp_text,
         methods=tuple(fns), outcomes=tuple(runs), synthesis=syn, provenance=prov,
         generated_at=datetime.now(timezone.utc).replace(microsecond=0), elapsed_s=time.perf_counter() - t0,
-        errors=tuple(errors), excluded=excluded,
+        errors=tuple(errors), sensitivity=grid, as_of=cut_views, excluded=excluded,
     )
 
 
@@ -434,6 +478,24 @@ def _group_overrides(store, fw: Framework, *, areas, exclude) -> Framework:
     return fw
 
 
+def _context_kinds(run: OutcomeRun) -> tuple[str, ...]:
+    """The typed kind of each of the outcome's data caveats (aligned with ``run.caveats``; "" for none)."""
+    kinds = data_caveat_kinds(run.panel) if run.panel is not None else ()
+    return tuple(kinds) + ("",) * (len(run.caveats) - len(kinds))
+
+
+def _percent_change(panel: Panel | None, window=None) -> Mapping[str, Any] | None:
+    """The King's Fund comparison (% change in the area vs England and each comparator), or None."""
+    if panel is None:
+        return None
+    from ..methods.change import percent_change
+
+    try:
+        return percent_change(panel, between=window)
+    except (MethodError, ValueError):
+        return None
+
+
 def _findings(runs: Sequence[OutcomeRun], focal: str, area_name: str) -> pd.DataFrame:
     rows = []
     for r in runs:
@@ -454,6 +516,8 @@ def _findings(runs: Sequence[OutcomeRun], focal: str, area_name: str) -> pd.Data
                 "p_value": float(res.p_value), "mde": float(res.mde), "direction": res.direction, "label": res.label,
                 "evidence": res.evidence, "summary": res.summary, "warnings": tuple(res.warnings),
                 "context_warnings": tuple(r.caveats),
+                "caveats": res.caveat_kinds(), "scale": res.scale,
+                "context_caveats": _context_kinds(r),
             })
     df = pd.DataFrame(rows)
     if df.empty:

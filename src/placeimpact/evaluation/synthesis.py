@@ -3,19 +3,22 @@
 * :func:`benjamini_hochberg` — q-values (Benjamini & Hochberg 1995) controlling the false
   discovery rate; applied per method across the framework's **primary** outcomes.
 * :func:`synthesize` — for each outcome a verdict (better / worse than expected, no clear
-  change, not assessed) from its headline method, checked against the other methods; a
+  change, mixed evidence, not assessed) from its headline method, checked against the other
+  methods (the rules are written down in docs/framework-format.md, "Verdict rules"); a
   one-line finding in plain English with the effect, its 95% interval and the strength of
   evidence; a summary per domain; the overall scorecard; and attribution language that stays
   honest (association, not causation; pre-trends, poor pre-fit, few comparators named).
 
-The input is a findings frame with at least the columns of :data:`FINDING_COLUMNS`; the
-statistics themselves live in :mod:`placeimpact.methods`. Nothing here mutates its input.
+The input is a findings frame with at least the columns of :data:`FINDING_COLUMNS` and, optionally,
+``caveats`` (each method's typed caveat kinds, :data:`placeimpact.methods.result.CAVEAT_KINDS`),
+``context_caveats`` (the kinds of the data caveats, aligned with ``context_warnings``) and ``scale``.
+Caveats are read as kinds, never by parsing English. The statistics themselves live in
+:mod:`placeimpact.methods`. Nothing here mutates its input.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Literal, Mapping, Sequence
 
@@ -26,7 +29,8 @@ from ..methods._common import grade
 
 __all__ = [
     "benjamini_hochberg", "synthesize", "Synthesis", "Verdict", "DomainSummary", "HEADLINE_ORDER",
-    "FINDING_COLUMNS", "verdict_phrase", "caveat_flags", "ATTRIBUTION",
+    "FINDING_COLUMNS", "verdict_phrase", "caveat_flags", "ATTRIBUTION", "CAVEAT_TEXT", "SCORE_KEYS",
+    "DESCRIPTIVE_ONLY",
 ]
 
 #: the method whose estimate headlines an outcome: the first of these that could run
@@ -49,7 +53,7 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "estimate", "ci_low", "ci_high", "p_value", "direction", "evidence", "warnings", "context_warnings",
 )
 
-VerdictKind = Literal["improved", "worse", "no_clear_change", "changed", "not_assessed"]
+VerdictKind = Literal["improved", "worse", "no_clear_change", "mixed", "changed", "not_assessed"]
 EVIDENCE_ORDER = ("none", "weak", "moderate", "strong")
 
 ATTRIBUTION = (
@@ -58,29 +62,37 @@ ATTRIBUTION = (
     "funding, the economy, the pandemic), and no comparison can rule all of them out."
 )
 
-#: caveat families found in method warnings (regular expressions, case-insensitive)
-_CAVEATS: dict[str, str] = {
-    "pre_trends": r"pre-?\s?(reform )?trend|parallel|diverg|already moving differently",
-    "poor_pre_fit": r"pre-?\s?(reform )?fit|rmspe|did not track|poor fit",
-    "few_comparators": r"few (comparator|donor|neighbour)s?\b|only \d+ comparator areas have data"
-                       r"|only \d+ comparators\b",
-    "placebo_floor": r"smallest attainable placebo p",
-    "few_periods": r"few (pre|post|period)|only \d+ (pre|post|period)|short series",
-    "overlapping": r"overlap|rolling",
-    "implausible_projection": r"straight-line projection is implausible",
-}
-
-_CAVEAT_TEXT: dict[str, str] = {
-    "pre_trends": "before the reform its trend already differed from the comparators' (pre-trends), so the "
-                  "comparison may carry that difference forward",
+#: plain words for each typed caveat kind (placeimpact.methods.result.CAVEAT_KINDS)
+CAVEAT_TEXT: dict[str, str] = {
+    "pre_trend": "before the reform its trend already differed from the comparators' (pre-trends), so the "
+                 "comparison may carry that difference forward",
     "poor_pre_fit": "the synthetic comparison did not track the area well before the reform (poor pre-fit)",
-    "few_comparators": "few comparator areas had data, so the uncertainty is large",
+    "outside_hull": "before the reform the area was at the edge of its comparators' range, so no weighted mix of "
+                    "them can match it",
+    "few_donors": "few comparator areas had data, so the uncertainty is large",
     "few_periods": "there are few periods before or after the reform",
     "placebo_floor": "the synthetic control's placebo test cannot reach 5% significance with so small a donor pool",
-    "overlapping": "periods overlap (rolling averages), so consecutive points are not independent",
+    "overlapping_periods": "periods overlap (rolling averages), so consecutive points are not independent",
     "implausible_projection": "the interrupted time series extends the pre-reform straight line beyond the "
                               "indicator's possible range, so it overstates the departure from it",
+    "straddling_baseline": "the only baseline period straddles the reform start, so early effects are inside it "
+                           "(evidence capped at weak)",
+    "pandemic_window": "the post-reform periods include the COVID-19 pandemic (2020-21), which hit areas unequally",
+    "national_trend": "part or all of the departure from trend is shared with England's own trend",
 }
+_CAVEAT_TEXT = CAVEAT_TEXT   # the former private name
+
+#: why a method of a given kind can disagree with the others (for "mixed evidence")
+_METHOD_BASIS: dict[str, str] = {
+    "its": "projects the area's own pre-reform trend forward",
+    "trend_difference": "compares the change in the area's trend with England's",
+    "did": "compares the area's change with its comparators' average change",
+    "change_vs_neighbours": "compares the area's change with its comparators' changes",
+    "synthetic_control": "compares the area with a weighted mix of comparators",
+}
+
+#: the verdict sentence of an outcome whose only baseline lies mostly after the reform start
+DESCRIPTIVE_ONLY = "descriptive only: no pre-reform baseline"
 
 
 def benjamini_hochberg(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -117,10 +129,21 @@ def benjamini_hochberg(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     return q
 
 
-def caveat_flags(texts: Sequence[str]) -> tuple[str, ...]:
-    """Which caveat families (pre_trends, poor_pre_fit, few_comparators, few_periods, overlapping) the texts name."""
-    joined = " | ".join(t for t in texts if t)
-    return tuple(k for k, rx in _CAVEATS.items() if re.search(rx, joined, flags=re.IGNORECASE))
+def caveat_flags(kinds) -> tuple[str, ...]:
+    """The known caveat kinds among ``kinds`` (an iterable of kinds, or of tuples of kinds), in the order of
+    :data:`CAVEAT_TEXT`, each once. Unknown values are ignored; English text is never parsed."""
+    seen: set[str] = set()
+    for k in kinds:
+        if isinstance(k, str):
+            seen.add(k)
+        elif isinstance(k, (tuple, list, np.ndarray)):
+            seen.update(str(x) for x in k)
+    return tuple(k for k in CAVEAT_TEXT if k in seen)
+
+
+def _kinds(row: pd.Series, col: str = "caveats") -> tuple[str, ...]:
+    v = row.get(col) if col in row.index else None
+    return tuple(x for x in v if x) if isinstance(v, (tuple, list, np.ndarray)) else ()
 
 
 def verdict_phrase(kind: str, evidence: str, direction: str = "") -> str:
@@ -132,8 +155,10 @@ def verdict_phrase(kind: str, evidence: str, direction: str = "") -> str:
     if kind == "changed":
         word = "higher" if direction == "higher" else "lower"
         return f"{word} than expected ({evidence} evidence; no better/worse judgement for this indicator)"
+    if kind == "mixed":
+        return "mixed evidence"
     if kind == "not_assessed":
-        return "not assessed"
+        return DESCRIPTIVE_ONLY if direction == "descriptive" else "not assessed"
     return "no clear change"
 
 
@@ -154,6 +179,8 @@ class Verdict:
     caveats: tuple[str, ...]
     agreement: str
     flags: tuple[str, ...] = ()
+    #: for a mixed verdict: which methods disagree with the headline, and why they can (else "")
+    why_mixed: str = ""
 
 
 @dataclass(frozen=True)
@@ -204,12 +231,15 @@ def _unit_words(unit: str) -> str:
 
 
 def _effect_text(row: pd.Series) -> str:
-    unit = _unit_words(str(row.get("unit") or ""))
+    relative = str(row.get("scale") or "") == "relative"
+    unit = "% (relative scale)" if relative else _unit_words(str(row.get("unit") or ""))
     text = (f"Headline estimate ({METHOD_NAMES.get(row['method'], row['method']).lower()}): "
-            f"{_fmt(row['estimate'])}{' ' + unit if unit else ''}")
+            f"{_fmt(row['estimate'])}{'' if relative else ' '}{unit}" if unit else
+            f"Headline estimate ({METHOD_NAMES.get(row['method'], row['method']).lower()}): {_fmt(row['estimate'])}")
     bits = []
     if math.isfinite(row["ci_low"]) and math.isfinite(row["ci_high"]):
-        bits.append(f"95% CI {_fmt(row['ci_low'])} to {_fmt(row['ci_high'])}")
+        bits.append(f"95% CI {_fmt(row['ci_low'])}{'%' if relative else ''} to {_fmt(row['ci_high'])}"
+                    f"{'%' if relative else ''}")
     elif math.isinf(row["ci_low"]) or math.isinf(row["ci_high"]):
         bits.append("95% interval unbounded (too few comparators for a 5% test)")
     if math.isfinite(row["p_value"]):
@@ -246,75 +276,135 @@ def _is_sig(row: pd.Series, alpha: float) -> bool:
 _OPPOSITE = {"better": "worse", "worse": "better", "higher": "lower", "lower": "higher"}
 
 
+def _context_texts(rows: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(kinds, texts without a kind) of the outcome's data caveats (``context_caveats`` aligned with the texts)."""
+    first = rows.iloc[0]
+    texts = list(first["context_warnings"] or ())
+    kinds = list(_kinds(first, "context_caveats")) if "context_caveats" in rows.columns else []
+    aligned = "context_caveats" in rows.columns and isinstance(first["context_caveats"], (tuple, list)) \
+        and len(first["context_caveats"]) == len(texts)
+    if aligned:
+        plain = [t for t, k in zip(texts, first["context_caveats"]) if not k or k not in CAVEAT_TEXT]
+        kinds = [k for k in first["context_caveats"] if k]
+    else:
+        plain = texts
+    return kinds, plain
+
+
+def _why(row: pd.Series) -> str:
+    """Why a method can read differently from the others: its basis and its own typed caveats."""
+    bits = [_METHOD_BASIS.get(row["method"], "")]
+    kinds = _kinds(row)
+    if "pre_trend" in kinds:
+        bits.append("the pre-reform trends already differed, so a change may be convergence, not the reform")
+    if "national_trend" in kinds:
+        bits.append("part of it is shared with England's own trend")
+    if "implausible_projection" in kinds:
+        bits.append("its projection leaves the possible range")
+    if "straddling_baseline" in kinds:
+        bits.append("its baseline straddles the reform start")
+    return ", and ".join(b for b in bits if b)
+
+
+def _sig_text(row: pd.Series) -> str:
+    if row["primary"] and math.isfinite(row.get("q_value", math.nan)):
+        return f"q = {row['q_value']:.3f}"
+    return _pfmt(row["p_value"]) if math.isfinite(row["p_value"]) else "no p-value"
+
+
 def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
     first = rows.iloc[0]
     label = first["indicator_label"]
     base = dict(outcome=int(first["outcome"]), domain=first["domain"], indicator_id=first["indicator_id"],
                 indicator_label=label, primary=bool(first["primary"]))
-    context = [w for ws in rows["context_warnings"] for w in ws]
+    ctx_kinds, ctx_plain = _context_texts(rows)
+    all_kinds = [k for _, r in rows.iterrows() for k in _kinds(r)]
     valid = rows[(rows["evidence"] != "insufficient") & np.isfinite(rows["estimate"].to_numpy(float))]
     if valid.empty:
-        reasons = [re.sub(r"^not assessed( for [^:]+)?:\s*", "", s, flags=re.IGNORECASE)
-                   for s in rows.get("summary", pd.Series(dtype=str)).tolist() if s]
-        why = reasons[0] if reasons else "no method could run on the data available"
+        if "straddling_baseline" in all_kinds:
+            why = ("the earliest period lies mostly after the reform start, so there is no pre-reform baseline; "
+                   "the latest values are benchmarked against England and the neighbours only")
+            phrase = DESCRIPTIVE_ONLY
+        else:
+            reasons = [str(x) for x in rows.get("summary", pd.Series(dtype=str)).tolist() if x]
+            reasons = [x.split(": ", 1)[1] if x.lower().startswith("not assessed") and ": " in x else x
+                       for x in reasons]
+            why = reasons[0] if reasons else "no method could run on the data available"
+            phrase = "not assessed"
+        flags = caveat_flags([ctx_kinds, all_kinds])
         return Verdict(**base, kind="not_assessed", evidence="insufficient", headline_method=None,
-                       phrase="not assessed", sentence=f"{label}: not assessed. {why[:1].upper()}{why[1:].rstrip('.')}.",
-                       caveats=tuple(dict.fromkeys(context)), agreement="", flags=caveat_flags(context))
+                       phrase=phrase, sentence=f"{label}: {phrase}. {why[:1].upper()}{why[1:].rstrip('.')}.",
+                       caveats=tuple(dict.fromkeys([CAVEAT_TEXT[f] for f in flags] + ctx_plain)), agreement="",
+                       flags=flags)
     rank = {m: i for i, m in enumerate(HEADLINE_ORDER)}
     order = valid.assign(_r=valid["method"].map(rank).fillna(len(rank)),
                          _p=~np.isfinite(valid["p_value"].to_numpy(float)))
     head = order.sort_values(["_p", "_r"], kind="mergesort").iloc[0]
     sig = _is_sig(head, alpha)
     dirs = valid["direction"].tolist()
-    sig_rows = [r for _, r in valid.iterrows() if _is_sig(r, alpha)]
     n_valid = len(valid)
     caveats: list[str] = []
+    mixed_why = ""
+    # distinguishable results backed by at least weak evidence (the headline's own included)
+    backed = [r for _, r in valid.iterrows()
+              if _is_sig(r, alpha) and r["evidence"] in ("weak", "moderate", "strong")]
+    others_backed = [r for r in backed if r["method"] != head["method"]]
+    head_name = METHOD_NAMES.get(head["method"], head["method"]).lower()
     if sig:
         same = sum(d == head["direction"] for d in dirs)
         others = [f"{METHOD_NAMES.get(r['method'], r['method']).lower()}: {r['direction'].replace('_', ' ')}"
                   for _, r in valid.iterrows() if r["method"] != head["method"]]
-        opposite = [r["method"] for r in sig_rows if r["direction"] == _OPPOSITE.get(head["direction"])]
+        contra = [r for r in others_backed if r["direction"] == _OPPOSITE.get(head["direction"])]
         agreement = f"{same} of {n_valid} methods point the same way" + (f" ({'; '.join(others)})" if others else "")
-        if opposite:
-            kind: VerdictKind = "no_clear_change"
-            caveats.append("methods disagree: " + ", ".join(METHOD_NAMES.get(m, m) for m in opposite)
-                           + " points the other way")
-            evidence = "none"
-        else:
-            kind = {"better": "improved", "worse": "worse"}.get(head["direction"], "changed")  # type: ignore[assignment]
-            evidence = head["evidence"] if head["evidence"] in EVIDENCE_ORDER else "weak"
-            evidence = _evidence_on_q(head, evidence)    # primary outcomes: graded on q, like the verdict
-            confirmed, others = same - 1, n_valid - 1
-            if others and confirmed * 2 < others and evidence != "none":   # fewer than half of the others agree
-                evidence = EVIDENCE_ORDER[max(1, EVIDENCE_ORDER.index(evidence) - 1)]
-                caveats.append("most other methods do not confirm it")
-            if evidence == "none":
-                evidence = "weak"
     else:
-        kind = "no_clear_change"
-        evidence = "none"
         clear = [f"{METHOD_NAMES.get(r['method'], r['method']).lower()}: {r['direction']}"
                  for _, r in valid.iterrows() if r["direction"] in _OPPOSITE]
         agreement = f"{len(clear)} of {n_valid} methods show a clear difference" + (f" ({'; '.join(clear)})" if clear else "")
+        contra = others_backed
+    if contra:
+        kind: VerdictKind = "mixed"
+        evidence = "none"
+        head_says = head["direction"].replace("_", " ")
+        parts = [f"{METHOD_NAMES.get(r['method'], r['method']).lower()} says {r['direction']} "
+                 f"({_sig_text(r)}, {r['evidence']} evidence; it {_why(r)})" for r in contra]
+        mixed_why = (f"Why mixed: the headline {head_name} says {head_says} ({_sig_text(head)}; it {_why(head)}), "
+                     "but " + ", and ".join(parts) + ".")
+    elif sig:
+        kind = {"better": "improved", "worse": "worse"}.get(head["direction"], "changed")  # type: ignore[assignment]
+        evidence = head["evidence"] if head["evidence"] in EVIDENCE_ORDER else "weak"
+        evidence = _evidence_on_q(head, evidence)    # primary outcomes: graded on q, like the verdict
+        confirmed, n_others = sum(d == head["direction"] for d in dirs) - 1, n_valid - 1
+        if n_others and confirmed * 2 < n_others and evidence != "none":   # fewer than half of the others agree
+            evidence = EVIDENCE_ORDER[max(1, EVIDENCE_ORDER.index(evidence) - 1)]
+            caveats.append("most other methods do not confirm it")
+        if evidence == "none":
+            evidence = "weak"
+        if "straddling_baseline" in _kinds(head) and evidence in ("moderate", "strong"):
+            evidence = "weak"          # a flagged baseline never carries more than weak evidence
+    else:
+        kind = "no_clear_change"
+        evidence = "none"
         if head["primary"] and math.isfinite(head["q_value"]) and math.isfinite(head["p_value"]) \
                 and head["p_value"] < alpha <= head["q_value"] and head["direction"] in _OPPOSITE:
             caveats.append(f"{_pfmt(head['p_value'])} alone, but not significant once adjusted for the number of "
                            f"primary outcomes (q = {head['q_value']:.2f})")
-    flags = caveat_flags([w for ws in valid["warnings"] for w in ws] + context)
-    caveats += [_CAVEAT_TEXT[f] for f in flags]
-    caveats += [w for w in context if not caveat_flags([w])]
+    flags = caveat_flags([_kinds(r) for _, r in valid.iterrows()] + [ctx_kinds])
+    caveats += [CAVEAT_TEXT[f] for f in flags]
+    caveats += ctx_plain
     caveats = list(dict.fromkeys(caveats))
     phrase = verdict_phrase(kind, evidence, head["direction"])
     sentence = f"{label}: {phrase}. {_effect_text(head)}."
     if n_valid > 1:
         sentence += f" {agreement[0].upper()}{agreement[1:]}."
+    if mixed_why:
+        sentence += f" {mixed_why}"
     if caveats:
         sentence += " Caveats: " + "; ".join(caveats) + "."
     return Verdict(**base, kind=kind, evidence=evidence, headline_method=str(head["method"]), phrase=phrase,
-                   sentence=sentence, caveats=tuple(caveats), agreement=agreement, flags=flags)
+                   sentence=sentence, caveats=tuple(caveats), agreement=agreement, flags=flags, why_mixed=mixed_why)
 
 
-SCORE_KEYS = ("improved", "no_clear_change", "worse", "changed", "not_assessed")
+SCORE_KEYS = ("improved", "no_clear_change", "worse", "mixed", "changed", "not_assessed")
 
 
 def _counts(verdicts: Sequence[Verdict]) -> dict[str, int]:
@@ -327,6 +417,8 @@ def _counts(verdicts: Sequence[Verdict]) -> dict[str, int]:
 def _count_text(c: Mapping[str, int]) -> str:
     parts = [f"{c['improved']} better than expected", f"{c['no_clear_change']} with no clear change",
              f"{c['worse']} worse than expected"]
+    if c.get("mixed"):
+        parts.append(f"{c['mixed']} with mixed evidence (methods disagree)")
     if c["changed"]:
         parts.append(f"{c['changed']} changed with no better/worse judgement")
     if c["not_assessed"]:
@@ -338,8 +430,9 @@ def _domain_summary(name: str, vs: Sequence[Verdict]) -> DomainSummary:
     c = _counts(vs)
     n = len(vs)
     text = f"{name}: of {n} outcome{'s' if n != 1 else ''}, {_count_text(c)}."
-    for kind, word in (("improved", "Better"), ("worse", "Worse")):
-        hits = [f"{v.indicator_label} ({v.evidence} evidence)" for v in vs if v.kind == kind]
+    for kind, word in (("improved", "Better"), ("worse", "Worse"), ("mixed", "Mixed evidence")):
+        hits = [v.indicator_label if kind == "mixed" else f"{v.indicator_label} ({v.evidence} evidence)"
+                for v in vs if v.kind == kind]
         if hits:
             text += f" {word}: {', '.join(hits)}."
     return DomainSummary(name=name, counts=c, text=text)
@@ -387,14 +480,15 @@ def synthesize(findings: pd.DataFrame, *, alpha: float = 0.05, area: str = "the 
     if prim_v:
         pc = _counts(prim_v)
         overall += (f" Of the {len(prim_v)} primary outcomes, {pc['improved']} were better and {pc['worse']} worse "
-                    f"than expected after controlling the false discovery rate at {alpha:.0%} (Benjamini–Hochberg).")
+                    f"than expected after controlling the false discovery rate at {alpha:.0%} (Benjamini–Hochberg)"
+                    + (f", and {pc['mixed']} had mixed evidence." if pc["mixed"] else "."))
     attribution = [ATTRIBUTION.format(area=area, reform=reform, comparators=comparators)]
     flagged: dict[str, list[str]] = {}
     for v in verdicts:
         for flag in v.flags:
             flagged.setdefault(flag, []).append(v.indicator_label)
     for flag, labels in flagged.items():
-        attribution.append(f"For {', '.join(labels)}: {_CAVEAT_TEXT[flag]}.")
+        attribution.append(f"For {', '.join(labels)}: {CAVEAT_TEXT[flag]}.")
     if score["not_assessed"]:
         attribution.append(f"{score['not_assessed']} outcome(s) could not be assessed because the open data do not "
                            "cover both sides of the reform; absence of evidence is not evidence of no effect.")

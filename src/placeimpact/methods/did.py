@@ -137,6 +137,7 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
     unit = unit_of(panel)
     estimand = f"difference-in-differences vs the comparator mean (post minus pre){unit and ','}{unit}"
     warns, down = carried_warnings(panel)
+    kinds: list[str] = ["overlapping_periods"] if panel.overlapping else []
     use = (panel.pre | panel.post) & np.isfinite(panel.focal_values)
     n_pre, n_post = int((use & panel.pre).sum()), int((use & panel.post).sum())
     if n_pre < max(1, min_pre):
@@ -178,9 +179,11 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
         warns.append(f"pre-reform trends may not be parallel (joint test p = {pt_p:.2g}, slope difference "
                      f"p = {sl['p_value']:.2g}): the DiD may reflect a continuing divergence")
         down += 1
+        kinds.append("pre_trend")
     if m < 5:
         warns.append(f"only {m} comparators: the interval rests on very few areas")
         down += 1
+        kinds.append("few_donors")
     resid = Y[:, ~post] - Y[:, ~post].mean(axis=1, keepdims=True) - np.outer(
         slope, panel.t[use][~post] - panel.t[use][~post].mean())
     noise = np.sqrt((resid ** 2).sum(axis=1) / max(1, (~post).sum() - 2))
@@ -197,6 +200,7 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
         if not math.isfinite(lo) and not math.isnan(lo):
             warns.append(f"with {m} comparators the smallest attainable randomisation p-value is {ri_min:.3g}, "
                          "so no 5% test is possible and the 95% interval is unbounded")
+            kinds.append("placebo_floor")
     direction = direction_from(est, lo, hi, panel.polarity)
     label = {"better": "better than comparators", "worse": "worse than comparators", "higher": "rose more",
              "lower": "fell more"}.get(direction, "no clear difference from comparators")
@@ -227,5 +231,5 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
     return MethodResult(
         method=_METHOD, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand, estimate=est,
         ci_low=lo, ci_high=hi, p_value=p, direction=direction, label=label, evidence=grade(p, down),
-        summary=summary, warnings=tuple(warns), diagnostics=diag, series=series,
+        summary=summary, warnings=tuple(warns), diagnostics=diag, series=series, caveats=tuple(kinds),
     )

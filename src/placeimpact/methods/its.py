@@ -165,6 +165,7 @@ def interrupted_time_series(
     if control == "england":
         estimand += " (gap from England rescaled to the area's pre-reform size)" if total else " (gap from England)"
     warns, down = carried_warnings(panel)
+    kinds: list[str] = ["overlapping_periods"] if panel.overlapping else []
     eng = panel.england_values
     have_eng = bool(np.isfinite(eng[panel.pre | panel.post]).sum() >= 5)
     if control == "england" and not have_eng:
@@ -199,16 +200,20 @@ def interrupted_time_series(
         warns.append("no comparator series to pool: the autocorrelation is estimated from this one short series, "
                      "so the interval is approximate")
         down += 1
+        kinds.append("few_donors")
     if n_pre < 6:
         warns.append(f"only {n_pre} pre-reform points: the projected trend is poorly determined")
         down += 1
+        kinds.append("few_periods")
     if r["curvature_p"] < 0.05:
         warns.append("the pre-reform series is curved (quadratic term p = "
                      f"{r['curvature_p']:.2g}): a straight-line projection of it can mislead")
         down += 1
+        kinds.append("pre_trend")
     if r["rho"] >= 0.9:
         warns.append("residuals are very strongly autocorrelated: a straight-line trend may not describe this series")
         down += 1
+        kinds.append("poor_pre_fit")
     diag = {"n_pre": n_pre, "n_post": n_post, "rho_annual": r["rho"], "sigma_annual": math.sqrt(r["fit"].sigma2),
             "df": r["fit"].df, "se": r["se"], "level_change": r["level_change"], "slope_change": r["slope_change"],
             "pre_slope": r["pre_slope"], "post_slope": r["post_slope"], "n_series_pooled": r["n_pooled"] + 1,
@@ -227,6 +232,8 @@ def interrupted_time_series(
     if effect == "average":      # only the average departure rests on the line projected over the whole window
         warns += w
         down += d
+        if d:
+            kinds.append("implausible_projection")
     diag.update(extra)
     direction = direction_from(r["est"], r["lo"], r["hi"], panel.polarity)
     if control == "none" and have_eng:
@@ -239,14 +246,17 @@ def interrupted_time_series(
             if {dc, direction} in ({"better", "worse"}, {"higher", "lower"}):
                 warns.append("the England-controlled fit points the other way: national trends explain the break")
                 down += 2
+                kinds.append("national_trend")
             elif direction not in ("no_clear_change", "not_assessed") and dc == "no_clear_change":
                 warns.append("against England's trend the change is not distinguishable: national trends may "
                              "explain it")
                 down += 2
+                kinds.append("national_trend")
             elif direction not in ("no_clear_change", "not_assessed") and abs(rc["est"]) < 0.5 * abs(r["est"]):
                 share = 1 - abs(rc["est"]) / abs(r["est"])
                 warns.append(f"about {share:.0%} of the departure from trend is shared with England")
                 down += 1
+                kinds.append("national_trend")
     label = classify(direction, r["pre_slope"], r["post_slope"], panel.polarity)
     nan = np.full(panel.n_periods, np.nan)
     fitted, counter, observed = nan.copy(), nan.copy(), nan.copy()
@@ -259,7 +269,7 @@ def interrupted_time_series(
         method=_METHOD, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand,
         estimate=r["est"], ci_low=r["lo"], ci_high=r["hi"], p_value=r["p"], direction=direction, label=label,
         evidence=grade(r["p"], down), summary=_summary(panel, r, effect, label, control, total),
-        warnings=tuple(warns), diagnostics=diag, series=series,
+        warnings=tuple(warns), diagnostics=diag, series=series, caveats=tuple(kinds),
     )
 
 

@@ -17,10 +17,20 @@ from typing import Any, Literal, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["MethodResult", "Direction", "Evidence", "direction_from"]
+__all__ = ["MethodResult", "Direction", "Evidence", "direction_from", "CaveatKind", "CAVEAT_KINDS", "Scale"]
 
 Direction = Literal["better", "worse", "higher", "lower", "no_clear_change", "not_assessed"]
 Evidence = Literal["strong", "moderate", "weak", "none", "insufficient"]
+#: the scale a method ran on: the indicator's own units, or logs (effects reported as % changes)
+Scale = Literal["absolute", "relative"]
+
+#: typed caveats a method (or the data) raises; the synthesis reads these, never the English warnings
+CaveatKind = Literal["pre_trend", "poor_pre_fit", "outside_hull", "few_donors", "overlapping_periods",
+                     "implausible_projection", "straddling_baseline", "pandemic_window", "few_periods",
+                     "placebo_floor", "national_trend"]
+CAVEAT_KINDS: tuple[str, ...] = ("pre_trend", "poor_pre_fit", "outside_hull", "few_donors", "overlapping_periods",
+                                 "implausible_projection", "straddling_baseline", "pandemic_window", "few_periods",
+                                 "placebo_floor", "national_trend")
 
 
 def direction_from(estimate: float, ci_low: float, ci_high: float, polarity: str) -> Direction:
@@ -74,6 +84,12 @@ class MethodResult:
         Method-specific numbers (pre-RMSPE, placebo rank, slopes, ...), read-only.
     series:
         Arrays for charts, keyed by name (e.g. ``periods``, ``fitted``, ``gap``, ``placebo_gaps``), read-only.
+    caveats:
+        The kinds of the caveats in ``warnings`` (:data:`CAVEAT_KINDS`), as data: the synthesis reads
+        these, never the English.
+    scale:
+        ``absolute`` (indicator units) or ``relative`` (the method ran on logs; ``estimate``, ``ci_low``
+        and ``ci_high`` are % effects, ``100 * (exp(b) - 1)``).
     mde:
         Minimum detectable effect: the smallest effect a 5% test would detect with 80% power, in the
         estimate's units (inf: no effect could have been declared; NaN: not assessed). Methods may
@@ -97,6 +113,8 @@ class MethodResult:
     warnings: tuple[str, ...] = ()
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     series: Mapping[str, Any] = field(default_factory=dict)
+    caveats: tuple[str, ...] = ()
+    scale: Scale = "absolute"
     #: group methods: one dict per treated area (area_code, area_name, estimate, ci_low, ci_high, p_value, weight)
     per_area: tuple[Mapping[str, Any], ...] = ()
     #: group methods: the event-study path (event_time, estimate, ci_low, ci_high, se, n_areas lists) or None
@@ -105,6 +123,10 @@ class MethodResult:
     mde_basis: str = ""
 
     def __post_init__(self) -> None:
+        bad = [k for k in self.caveats if k not in CAVEAT_KINDS]
+        if bad:
+            raise ValueError(f"unknown caveat kind(s) {bad}; expected some of {', '.join(CAVEAT_KINDS)}")
+        object.__setattr__(self, "caveats", tuple(dict.fromkeys(self.caveats)))
         object.__setattr__(self, "diagnostics", _freeze(self.diagnostics))
         object.__setattr__(self, "series", _freeze(self.series))
         object.__setattr__(self, "warnings", tuple(self.warnings))
@@ -122,6 +144,20 @@ class MethodResult:
         from .mde import mde_text
 
         return mde_text(self.mde)
+
+    def caveat_kinds(self) -> tuple[str, ...]:
+        """The typed caveats: ``caveats`` plus those a method states in its diagnostics as data.
+
+        A method that sets no ``caveats`` (synthetic control) still flags, through its diagnostics,
+        ``outside_hull`` and ``poor_pre_fit`` (booleans) and a placebo floor (``n_placebos`` below 19,
+        so no 5% test is possible).
+        """
+        d = self.diagnostics
+        extra = [k for k in ("outside_hull", "poor_pre_fit") if d.get(k) is True]
+        n_pl = d.get("n_placebos")
+        if isinstance(n_pl, (int, np.integer)) and not isinstance(n_pl, bool) and n_pl < 19:
+            extra.append("placebo_floor")
+        return tuple(dict.fromkeys(tuple(self.caveats) + tuple(extra)))
 
     def conf_int(self) -> tuple[float, float]:
         return (self.ci_low, self.ci_high)
@@ -152,6 +188,7 @@ class MethodResult:
             "ci_high": self.ci_high, "p_value": self.p_value, "direction": self.direction,
             "label": self.label, "evidence": self.evidence, "summary": self.summary,
             "warnings": list(self.warnings), "diagnostics": dict(self.diagnostics),
+            "caveats": list(self.caveats), "scale": self.scale,
             "mde": self.mde, "mde_basis": self.mde_basis,
         }
         if self.per_area:
@@ -168,6 +205,7 @@ class MethodResult:
         d.pop("per_area", None)
         d.pop("event_study", None)
         d["warnings"] = "; ".join(d["warnings"])
+        d["caveats"] = "; ".join(d["caveats"])
         return pd.DataFrame([d])
 
     def summary_text(self) -> str:

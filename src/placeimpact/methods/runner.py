@@ -42,12 +42,16 @@ def _failed(method: str, panel: Panel, message: str) -> MethodResult:
 
 
 def run_methods(panel: Panel, methods: Sequence[str] | None = None,
-                options: Mapping[str, Mapping] | None = None) -> tuple[MethodResult, ...]:
+                options: Mapping[str, Mapping] | None = None, *, scale: str = "absolute") -> tuple[MethodResult, ...]:
     """Run each method on the panel; a :class:`MethodError` becomes an ``insufficient`` result.
 
     ``methods`` defaults to every registered method whose module is installed; ``options``
-    maps a method name to its keyword options.
+    maps a method name to its keyword options; ``scale`` is ``absolute``, ``relative`` (logs,
+    effects as %) or ``auto`` (:mod:`placeimpact.methods.scale`).
     """
+    from .scale import resolve_scale, run_on_scale
+
+    use = resolve_scale(scale, panel)
     names = list(methods) if methods else list(METHODS)
     out = []
     for name in names:
@@ -60,7 +64,7 @@ def run_methods(panel: Panel, methods: Sequence[str] | None = None,
         except ValueError as exc:
             raise MethodError(str(exc)) from None
         try:
-            out.append(fn(panel, **dict((options or {}).get(name, {}))))
+            out.append(run_on_scale(fn, panel, use, **dict((options or {}).get(name, {}))))
         except MethodError as exc:
             out.append(_failed(name, panel, str(exc)))
     return tuple(out)
@@ -136,7 +140,7 @@ class IndicatorEvaluation:
 def evaluate_indicator(store, *, area: str, indicator: str, start: str | date, until: str | date | None = None,
                        group: str = "imported", methods: Sequence[str] | None = None,
                        sex: str | None = None, age: str | None = None,
-                       options: Mapping[str, Mapping] | None = None) -> IndicatorEvaluation:
+                       options: Mapping[str, Mapping] | None = None, scale: str = "absolute") -> IndicatorEvaluation:
     """Build the panel for one indicator and area and run every method on it.
 
     ``start`` is the reform start (a year means 1 January of it); ``until`` the analysis
@@ -153,5 +157,5 @@ def evaluate_indicator(store, *, area: str, indicator: str, start: str | date, u
     comp, words, warns = resolve_group(store, focal, group, start=s)
     panel = build_panel(store, indicator=indicator, area=focal, comparators=comp, reform_start=s, cutoff=cut,
                         sex=sex, age=age)
-    results = run_methods(panel, methods, options)
+    results = run_methods(panel, methods, options, scale=scale)
     return IndicatorEvaluation(panel=panel, comparators=words, results=results, warnings=tuple(warns))

@@ -80,6 +80,7 @@ def trend_difference(panel: Panel, *, reference: Reference = "england", min_pre:
 
     estimand = estimand_for(reference)
     warns, down = carried_warnings(panel)
+    kinds: list[str] = ["overlapping_periods"] if panel.overlapping else []
     window = panel.pre | panel.post
     comp = panel.comparator_values
     full = comp[:, window]
@@ -160,9 +161,11 @@ def trend_difference(panel: Panel, *, reference: Reference = "england", min_pre:
     if not len(cgap):
         warns.append("no comparator gaps to pool: the autocorrelation is estimated from one short series")
         down += 1
+        kinds.append("few_donors")
     if n_pre < 6:
         warns.append(f"only {n_pre} pre-reform points: the pre-reform slopes are poorly determined")
         down += 1
+        kinds.append("few_periods")
     pre_gap = float(fit.params[1])
     pre_p = t_interval(pre_gap, float(fit.bse[1]), fit.df)[2]
     diag.update(pre_slope_gap=pre_gap, pre_slope_gap_p_value=pre_p)
@@ -170,6 +173,7 @@ def trend_difference(panel: Panel, *, reference: Reference = "england", min_pre:
         warns.append(f"before the reform the area was already moving differently from {ref_name} "
                      f"({fmt(pre_gap)}{unit} a year): a change in that gap may be convergence, not the reform")
         down += 1
+        kinds.append("pre_trend")
 
     direction = direction_from(est, lo, hi, panel.polarity)
     s = good_sign(panel.polarity)
@@ -192,4 +196,5 @@ def trend_difference(panel: Panel, *, reference: Reference = "england", min_pre:
         method=_METHOD, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand, estimate=est,
         ci_low=float(lo), ci_high=float(hi), p_value=p, direction=direction, label=label,
         evidence=grade(p, down), summary=summary, warnings=tuple(warns), diagnostics=diag, series=series,
+        caveats=tuple(kinds),
     )

@@ -595,6 +595,9 @@ def write_report(ev: "Evaluation", out_dir: Path, *, store: Any = None) -> dict[
     csv = ev.findings
     for col in ("warnings", "context_warnings"):
         csv[col] = csv[col].map(lambda ws: "; ".join(ws))
+    for col in ("caveats", "context_caveats"):     # typed caveat kinds (issue 13)
+        if col in csv:
+            csv[col] = csv[col].map(lambda ks: "; ".join(k for k in ks if k))
     paths["findings.csv"] = out_dir / "findings.csv"
     csv.to_csv(paths["findings.csv"], index=False)
     return paths

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "SCHEMA_PATH", "load_schema", "findings_document", "validate_findings"]
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 SCHEMA_PATH = Path(__file__).with_name("findings.schema.json")
 
 
@@ -58,7 +58,8 @@ def _clean(v: Any) -> Any:
 _FINDING_FIELDS = ("area_code", "area_name", "domain", "outcome", "indicator_id", "indicator_label", "indicator_name",
                    "primary", "method", "estimand", "unit", "polarity", "sex", "age", "category", "period_first",
                    "period_last", "n_pre", "n_post", "n_comparators", "estimate", "ci_low", "ci_high", "p_value",
-                   "q_value", "direction", "label", "evidence", "summary", "warnings", "context_warnings")
+                   "q_value", "direction", "label", "evidence", "summary", "warnings", "context_warnings", "caveats",
+                   "scale")
 
 
 def findings_document(ev: "Evaluation") -> dict[str, Any]:
@@ -74,6 +75,7 @@ def findings_document(ev: "Evaluation") -> dict[str, Any]:
         "primary": v.primary, "verdict": v.kind, "evidence": v.evidence, "headline_method": v.headline_method,
         "sentence": v.sentence, "caveats": list(v.caveats),
         "benchmark": _clean(dict(by_outcome[v.outcome].benchmark)) if by_outcome[v.outcome].benchmark else None,
+        **_outcome_extras(ev, v, by_outcome[v.outcome]),
     } for v in syn.verdicts]
     prov = [_clean(r) for r in ev.provenance.to_dict("records")]
     extra: dict[str, Any] = {}
@@ -107,7 +109,18 @@ def findings_document(ev: "Evaluation") -> dict[str, Any]:
         "findings": findings,
         "provenance": prov,
         "errors": list(ev.errors),
+        "as_of": [_clean(c.to_dict()) for c in getattr(ev, "as_of", ())],
     }
+
+
+def _outcome_extras(ev: "Evaluation", v, run) -> dict[str, Any]:
+    """Schema 1.1 fields of an outcome: typed flags, scale, the King's Fund % change, the sensitivity grid."""
+    grid = getattr(ev, "sensitivity", {}) or {}
+    pc = getattr(run, "percent_change", None)
+    return {"flags": list(getattr(v, "flags", ())), "why_mixed": getattr(v, "why_mixed", ""),
+            "scale": getattr(run, "scale", None),
+            "percent_change": _clean(dict(pc)) if pc else None,
+            "sensitivity": _clean(dict(grid[v.outcome])) if v.outcome in grid else None}
 
 
 def validate_findings(doc: dict[str, Any]) -> None:
