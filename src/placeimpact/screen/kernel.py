@@ -7,10 +7,11 @@ re-fits the synthetic control for every other area b as if b were treated, from 
 areas except b ("shifting the treated unit to the donor pool"), and ranks a's
 post/pre RMSPE ratio among all ratios. Placebo b's fit does not depend on which area
 is the treated one: it is the leave-one-out fit of b. So the A x (A - 1) fits of a
-full screen reduce to the A leave-one-out fits, solved at once by
-:func:`~placeimpact.methods.simplex.simplex_least_squares` (shared X: the areas'
-pre-period series), and area a's placebo p-value is the rank of its ratio among all
-A ratios. *Caveat*: the donor pool of placebo b includes a; if a truly changed after
+full screen reduce to the A leave-one-out fits, solved in blocks by
+:func:`~placeimpact.methods.simplex.leave_one_out_blocks` (shared X: the areas'
+pre-period series; memory O(A x block), never A x A), and area a's placebo p-value is the
+rank of its ratio among all A ratios. A large indicator's blocks can be shared across
+processes (:func:`screen_fits`, then ``screen_panel(..., fits=...)``), bit-identically. *Caveat*: the donor pool of placebo b includes a; if a truly changed after
 the reform and b leans on a, b's post-period gap carries part of a's change. This is
 the textbook design, but it makes placebo p-values conservative for areas that are
 heavy donors.
