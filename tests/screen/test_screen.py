@@ -372,3 +372,17 @@ def test_dask_workers_reading_the_store_equal_serial_bit_for_bit(loaded_store, d
     assert a.table["indicator_id"].nunique() == 4
     pd.testing.assert_frame_equal(a.table, d.table, check_exact=True)
     pd.testing.assert_frame_equal(a.skipped, d.skipped)
+
+
+def test_a_large_indicator_is_split_by_blocks_of_areas_bit_identically():
+    """1,200 simulated areas: the leave-one-out fits come in blocks; local workers share them out."""
+    from placeimpact.screen.run import plan_batches
+
+    rng = np.random.default_rng(11)
+    ps = [sim_panel(rng, name="big", n_areas=1200, n_pre=6, n_post=3), sim_panel(rng, name="small", n_areas=30)]
+    plan = plan_batches(ps, 2)
+    assert sum(1 for t in plan for i, blocks in t if i == 0 and blocks is not None) >= 2
+    a = screen_panels(ps, executor="serial")
+    b = screen_panels(ps, executor="local", workers=2)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
+    assert a.table["indicator_id"].value_counts()["big"] == 1200

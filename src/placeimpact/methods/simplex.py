@@ -416,11 +416,14 @@ def simplex_least_squares(X, Y, *, allowed=None, v=None, tol: float = 1e-8, bloc
     return SimplexFit(weights=W, objective=obj, kkt_gap=gap, certified=cert, n_fallback=n_fb)
 
 
-def leave_one_out_blocks(X, *, v=None, tol: float = 1e-8, block: int | None = None):
+def leave_one_out_blocks(X, *, v=None, tol: float = 1e-8, block: int | None = None,
+                         blocks: range | None = None):
     """Yield ``(rows, fit)`` per block: the leave-one-out problems of units ``rows`` (a slice) with
     dense weights (len(rows), N) in a :class:`SimplexFit`, so a caller can use each block's
     weights (e.g. ``fit.weights @ series``) and drop them. The blocks of
     :func:`simplex_leave_one_out`, which concatenates them sparsely; X (m, N) finite, N >= 2.
+    ``blocks``: only these block numbers (block k holds units k*block ...), for splitting one batch
+    across processes; each block's result does not depend on which others are solved.
     """
     _check_tol(tol)
     X = np.array(X, dtype=float, copy=True)
@@ -435,7 +438,10 @@ def leave_one_out_blocks(X, *, v=None, tol: float = 1e-8, block: int | None = No
     _, _, _, v = _check(X[:, :1], X[:, 0], None, v)
     b = block_size(n, block)
     Xc, sv, centre = _centre(X, v, np.ones(n, dtype=bool))
-    for lo in range(0, n, b):
+    for k in (blocks if blocks is not None else range(-(-n // b))):
+        lo = k * b
+        if lo >= n:
+            break
         hi = min(lo + b, n)
         rows = np.arange(lo, hi)
         allowed = np.ones((hi - lo, n), dtype=bool)

@@ -7,10 +7,11 @@ re-fits the synthetic control for every other area b as if b were treated, from 
 areas except b ("shifting the treated unit to the donor pool"), and ranks a's
 post/pre RMSPE ratio among all ratios. Placebo b's fit does not depend on which area
 is the treated one: it is the leave-one-out fit of b. So the A x (A - 1) fits of a
-full screen reduce to the A leave-one-out fits, solved at once by
-:func:`~placeimpact.methods.simplex.simplex_least_squares` (shared X: the areas'
-pre-period series), and area a's placebo p-value is the rank of its ratio among all
-A ratios. *Caveat*: the donor pool of placebo b includes a; if a truly changed after
+full screen reduce to the A leave-one-out fits, solved in blocks by
+:func:`~placeimpact.methods.simplex.leave_one_out_blocks` (shared X: the areas'
+pre-period series; memory O(A x block), never A x A), and area a's placebo p-value is the
+rank of its ratio among all A ratios. A large indicator's blocks can be shared across
+processes (:func:`screen_fits`, then ``screen_panel(..., fits=...)``), bit-identically. *Caveat*: the donor pool of placebo b includes a; if a truly changed after
 the reform and b leans on a, b's post-period gap carries part of a's change. This is
 the textbook design, but it makes placebo p-values conservative for areas that are
 heavy donors.
@@ -46,10 +47,10 @@ import numpy as np
 import pandas as pd
 
 from ..methods._common import is_total, size_scale
-from ..methods.simplex import leave_one_out_blocks
+from ..methods.simplex import _blas_one_thread, block_size, leave_one_out_blocks
 from ..panel import Panel
 
-__all__ = ["screen_panel", "COLUMNS", "MIN_PRE", "MIN_AREAS"]
+__all__ = ["screen_panel", "screen_fits", "n_fit_blocks", "skip_reason", "COLUMNS", "MIN_PRE", "MIN_AREAS"]
 
 MIN_PRE = 3
 MIN_AREAS = 5
@@ -124,47 +125,89 @@ def _rank_p(stat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rank, p
 
 
-def screen_panel(panel: Panel, *, tol: float = 1e-8, block: int | None = None) -> tuple[pd.DataFrame, str | None]:
-    """Screen one all-areas panel. Returns (rows per area in :data:`COLUMNS` order, reason if skipped).
+def _usable(panel: Panel) -> np.ndarray:
+    V, pre, post = panel.values, panel.pre, panel.post
+    return np.all(np.isfinite(V[:, pre]), axis=1) & np.isfinite(V[:, post]).any(axis=1)
 
-    Areas need every pre-period value to take part (as treated area and as donor). ``block``:
-    leave-one-out fits solved together (default about 2**20 / areas), so memory is
-    O(areas x block) (:func:`~placeimpact.methods.simplex.simplex_leave_one_out`).
-    """
-    pre, post = panel.pre, panel.post
-    m, n_post = int(pre.sum()), int(post.sum())
-    V = panel.values
-    usable = np.all(np.isfinite(V[:, pre]), axis=1) & np.isfinite(V[:, post]).any(axis=1)
-    A = int(usable.sum())
-    empty = pd.DataFrame(columns=COLUMNS)
+
+def skip_reason(panel: Panel) -> str | None:
+    """Why :func:`screen_panel` leaves this panel out (too few pre-periods, post-periods or areas), or None."""
+    m, n_post, a = int(panel.pre.sum()), int(panel.post.sum()), int(_usable(panel).sum())
     if m < MIN_PRE:
-        return empty, f"{m} pre-reform periods (need {MIN_PRE})"
+        return f"{m} pre-reform periods (need {MIN_PRE})"
     if n_post < 1:
-        return empty, "no post-reform period"
-    if A < MIN_AREAS:
-        return empty, f"{A} areas with complete pre-reform data (need {MIN_AREAS})"
-    with np.errstate(divide="ignore", invalid="ignore"):              # 0/0 where a series is flat -> NaN
-        return _screen(panel, usable, tol, block), None
+        return "no post-reform period"
+    if a < MIN_AREAS:
+        return f"{a} areas with complete pre-reform data (need {MIN_AREAS})"
+    return None
 
 
-def _screen(panel: Panel, usable: np.ndarray, tol: float, block: int | None) -> pd.DataFrame:
-    pre, post = panel.pre, panel.post
-    m, A = int(pre.sum()), int(usable.sum())
+def n_fit_blocks(panel: Panel, block: int | None = None) -> int:
+    """How many blocks of leave-one-out fits :func:`screen_panel` solves for this panel."""
+    a = int(_usable(panel).sum())
+    return -(-a // block_size(a, block)) if a else 0
+
+
+def screen_fits(panel: Panel, blocks: range, *, tol: float = 1e-8, block: int | None = None) -> dict:
+    """The leave-one-out fits of blocks ``blocks`` only: one share of an indicator's work, for
+    splitting a large indicator across processes. Pass the shares' results, in any order, to
+    :func:`screen_panel` as ``fits=``; the rows are bit-identical to one unsplit call."""
+    usable = _usable(panel)
     Vu = panel.values[usable]
-    X = Vu[:, pre].T                                                   # (m, A)
+    with _blas_one_thread():         # one thread everywhere: the same rounding in every process
+        return _fits(Vu, Vu[:, panel.pre].T, tol, block, blocks)
+
+
+def _fits(Vu: np.ndarray, X: np.ndarray, tol: float, block: int | None, blocks: range | None) -> dict:
     Vz = np.where(np.isfinite(Vu), Vu, 0.0)
     nan = (~np.isfinite(Vu)).astype(float)
-    synth = np.empty_like(Vu)
-    n_donors = np.zeros(A, dtype=int)
+    rows_out, synth_out, donors_out = [], [], []
     uncertified = 0
-    for rows, fit in leave_one_out_blocks(X, tol=tol, block=block):  # memory O(A x block), not O(A^2)
+    for rows, fit in leave_one_out_blocks(X, tol=tol, block=block, blocks=blocks):  # memory O(A x block)
         W = fit.weights                                                # (block, A) dense, dropped after use
         used = W > 0
         s = W @ Vz
         s[used.astype(float) @ nan > 0] = np.nan                       # a donor with weight has no value
-        synth[rows] = s
-        n_donors[rows] = used.sum(axis=1)
+        rows_out.append(np.arange(rows.start, rows.stop))
+        synth_out.append(s)
+        donors_out.append(used.sum(axis=1))
         uncertified += int((~fit.certified).sum())
+    cat = lambda xs, shape: np.concatenate(xs) if xs else np.zeros(shape)  # noqa: E731
+    return {"rows": cat(rows_out, (0,)).astype(int), "synth": cat(synth_out, (0, Vu.shape[1])),
+            "n_donors": cat(donors_out, (0,)).astype(int), "uncertified": uncertified}
+
+
+def screen_panel(panel: Panel, *, tol: float = 1e-8, block: int | None = None,
+                 fits: list[dict] | None = None) -> tuple[pd.DataFrame, str | None]:
+    """Screen one all-areas panel. Returns (rows per area in :data:`COLUMNS` order, reason if skipped).
+
+    Areas need every pre-period value to take part (as treated area and as donor). ``block``:
+    leave-one-out fits solved together (default about 2**20 / areas), so memory is
+    O(areas x block) (:func:`~placeimpact.methods.simplex.simplex_leave_one_out`). ``fits``: the
+    results of :func:`screen_fits` over all blocks (a split indicator), used instead of solving here.
+    """
+    usable = _usable(panel)
+    why = skip_reason(panel)
+    if why is not None:
+        return pd.DataFrame(columns=COLUMNS), why
+    # 0/0 where a series is flat -> NaN; BLAS on one thread in every process: the same rounding whatever
+    # the executor
+    with np.errstate(divide="ignore", invalid="ignore"), _blas_one_thread():
+        return _screen(panel, usable, tol, block, fits), None
+
+
+def _screen(panel: Panel, usable: np.ndarray, tol: float, block: int | None, fits: list[dict] | None) -> pd.DataFrame:
+    pre, post = panel.pre, panel.post
+    m, A = int(pre.sum()), int(usable.sum())
+    Vu = panel.values[usable]
+    X = Vu[:, pre].T                                                   # (m, A)
+    parts = fits if fits is not None else [_fits(Vu, X, tol, block, None)]
+    synth = np.full_like(Vu, np.nan)
+    n_donors = np.zeros(A, dtype=int)
+    for part in parts:
+        synth[part["rows"]] = part["synth"]
+        n_donors[part["rows"]] = part["n_donors"]
+    uncertified = sum(part["uncertified"] for part in parts)
     gap = Vu - synth
     pre_rmspe = np.sqrt(np.mean(gap[:, pre] ** 2, axis=1))
     gp = gap[:, post]

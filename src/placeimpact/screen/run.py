@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..panel import Panel
-from .kernel import COLUMNS, screen_panel
+from .kernel import COLUMNS, _usable, n_fit_blocks, screen_fits, screen_panel, skip_reason
 
 __all__ = ["Executor", "ScreenResult", "screen_panels", "benjamini_hochberg", "plan_batches", "pin_blas_threads",
            "screen_store_dask"]
@@ -212,19 +212,57 @@ def _cost(panel: Panel) -> float:
     return float(a) * a * max(m, 1) + 5e4
 
 
-def plan_batches(panels: Sequence[Panel], n_workers: int, per_worker: int = 4) -> list[list[int]]:
-    """Group panel indices into about ``per_worker`` tasks per worker of similar cost (greedy: the
-    costliest indicator to the lightest task), so that task overhead is paid a few times per core,
-    not once per indicator. Deterministic; the results do not depend on the grouping."""
-    n_tasks = max(1, min(len(panels), n_workers * per_worker))
-    order = sorted(range(len(panels)), key=lambda i: (-_cost(panels[i]), i))
+def plan_batches(panels: Sequence[Panel], n_workers: int, per_worker: int = 4) -> list[list[tuple[int, range | None]]]:
+    """Group the work into about ``per_worker`` tasks per worker of similar cost (greedy: the
+    costliest unit to the lightest task), so that task overhead is paid a few times per core, not
+    once per indicator. A unit is ``(panel index, None)`` (the whole indicator) or, for an indicator
+    costlier than a task's share, ``(panel index, range of fit blocks)`` (indicator x block of
+    areas: :func:`.kernel.screen_fits`). Deterministic; the results do not depend on the grouping."""
+    n_tasks = max(1, n_workers * per_worker)
+    costs = [_cost(p) for p in panels]
+    share = sum(costs) / n_tasks
+    units: list[tuple[float, int, range | None]] = []
+    for i, (p, c) in enumerate(zip(panels, costs)):
+        nb = n_fit_blocks(p) if n_workers > 1 and c > share and skip_reason(p) is None else 0
+        k = min(nb, int(np.ceil(c / share))) if nb > 1 else 1
+        if k <= 1:
+            units.append((c, i, None))
+            continue
+        edges = np.linspace(0, nb, k + 1).round().astype(int)
+        units += [(c / k, i, range(lo, hi)) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+    units.sort(key=lambda u: (-u[0], u[1], u[2].start if u[2] is not None else -1))
+    n_tasks = min(n_tasks, len(units))
     load = [0.0] * n_tasks
-    tasks: list[list[int]] = [[] for _ in range(n_tasks)]
-    for i in order:
+    tasks: list[list[tuple[int, range | None]]] = [[] for _ in range(n_tasks)]
+    for c, i, blocks in units:
         k = min(range(n_tasks), key=lambda j: (load[j], j))
-        tasks[k].append(i)
-        load[k] += _cost(panels[i])
+        tasks[k].append((i, blocks))
+        load[k] += c
     return [t for t in tasks if t]
+
+
+def _run_unit(panel: Panel, blocks: range | None, tol: float):
+    if blocks is None:
+        return ("rows", _run_one(panel, tol))
+    return ("fits", panel.indicator_id, screen_fits(panel, blocks, tol=tol))
+
+
+def _merge(panels: Sequence[Panel], results, tol: float) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
+    """Yield indicators' rows as they come; a split indicator once all its fit blocks are in."""
+    need: dict[str, int] = {}
+    parts: dict[str, list[dict]] = {}
+    by_id = {p.indicator_id: p for p in panels}
+    for r in results:
+        if r[0] == "rows":
+            yield r[1]
+            continue
+        _, ind, fit = r
+        parts.setdefault(ind, []).append(fit)
+        if ind not in need:
+            need[ind] = int(_usable(by_id[ind]).sum())
+        if sum(len(f["rows"]) for f in parts[ind]) == need[ind]:
+            df, why = screen_panel(by_id[ind], tol=tol, fits=parts.pop(ind))
+            yield ind, df, why
 
 
 def pin_blas_threads() -> None:
@@ -237,13 +275,13 @@ def pin_blas_threads() -> None:
 _SHARED: Sequence[Panel] = ()        # panels handed to forked workers by memory, not by pickling
 
 
-def _run_batch_shared(idx: list[int], tol: float) -> list[tuple[str, pd.DataFrame, str | None]]:
-    return [_run_one(_SHARED[i], tol) for i in idx]
+def _run_batch_shared(units: list[tuple[int, range | None]], tol: float) -> list:
+    return [_run_unit(_SHARED[i], blocks, tol) for i, blocks in units]
 
 
-def _run_batch(panels: list[Panel], tol: float) -> list[tuple[str, pd.DataFrame, str | None]]:
+def _run_batch(units: list[tuple[Panel, range | None]], tol: float) -> list:
     pin_blas_threads()
-    return [_run_one(p, tol) for p in panels]
+    return [_run_unit(p, blocks, tol) for p, blocks in units]
 
 
 def _iter_local(panels, tol, workers) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
@@ -263,9 +301,8 @@ def _iter_local(panels, tol, workers) -> Iterable[tuple[str, pd.DataFrame, str |
             if fork:
                 futs = [pool.submit(_run_batch_shared, b, tol) for b in batches]
             else:
-                futs = [pool.submit(_run_batch, [panels[i] for i in b], tol) for b in batches]
-            for f in as_completed(futs):
-                yield from f.result()
+                futs = [pool.submit(_run_batch, [(panels[i], blocks) for i, blocks in b], tol) for b in batches]
+            yield from _merge(panels, (r for f in as_completed(futs) for r in f.result()), tol)
     finally:
         _SHARED = ()
 
@@ -282,9 +319,9 @@ def _iter_dask(panels, tol, scheduler, dask_local) -> Iterable[tuple[str, pd.Dat
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(dask_local or 1))
         batches = plan_batches(panels, n_workers)
-        futs = [client.submit(_run_batch, [panels[i] for i in b], tol, pure=False) for b in batches]
-        for f in dask_completed(futs):
-            yield from f.result()
+        futs = [client.submit(_run_batch, [(panels[i], blocks) for i, blocks in b], tol, pure=False)
+                for b in batches]
+        yield from _merge(panels, (r for f in dask_completed(futs) for r in f.result()), tol)
     finally:
         client.close()
         if cluster is not None:
