@@ -43,7 +43,9 @@ def _register_evaluate_framework(app: typer.Typer) -> None:
         with opener(store) as s:
             ev = evaluate(s, fw, area=area, reform_start=reform_start, cutoff=cutoff, progress=progress,
                           areas=areas, exclude=[x.strip() for x in exclude.split(",") if x.strip()] if exclude else None)
-        paths = ev.write(out)
+            from ..report.html import write_report
+
+            paths = write_report(ev, Path(out), store=s)   # the store adds England's spread and the maps
         console.print(ev.summary())
         console.print(f"[bold]report:[/] {paths['report.html']}  ([dim]{len(paths)} files in {out}; "
                       f"evaluated in {ev.elapsed_s:.1f} s[/])")

@@ -451,7 +451,7 @@ def _findings(runs: Sequence[OutcomeRun], focal: str, area_name: str) -> pd.Data
                 "n_pre": r.periods.get("n_pre"), "n_post": r.periods.get("n_post"),
                 "n_comparators": r.periods.get("n_comparators"),
                 "estimate": float(res.estimate), "ci_low": float(res.ci_low), "ci_high": float(res.ci_high),
-                "p_value": float(res.p_value), "direction": res.direction, "label": res.label,
+                "p_value": float(res.p_value), "mde": float(res.mde), "direction": res.direction, "label": res.label,
                 "evidence": res.evidence, "summary": res.summary, "warnings": tuple(res.warnings),
                 "context_warnings": tuple(r.caveats),
             })
