@@ -133,3 +133,21 @@ def test_api_area_that_is_a_combined_authority_is_a_group(loaded_store):
     assert ev.group is not None and len(ev.group.treated.codes) == 10
     ev2 = evaluate(loaded_store, fw, areas=["Wigan", "Bolton"], progress=False)
     assert ev2.group.treated.codes == ("E08000010", "E08000001")
+
+
+def test_district_group_with_computed_neighbours(loaded_store):
+    """A lower-tier case: two districts of one county, compared with their pooled computed neighbours (districts)."""
+    a = loaded_store.areas(area_type="district")
+    a = a[a["valid_to"].isna() & a["parent_code"].notna()]
+    county = a["parent_code"].value_counts().index[0]
+    two = a[a["parent_code"] == county]["code"].head(2).tolist()
+    ind = "ons-els:gross-median-weekly-pay" if "ons-els:gross-median-weekly-pay" in set(
+        loaded_store.indicators()["id"]) else "ons-els:employment-rate"
+    fw = {"areas": two, "reform_start": "2016-04-01", "comparators": "computed",
+          "methods": ["staggered_did", "group_change_vs_neighbours"],
+          "domains": [{"name": "Work", "indicators": [{"id": ind}]}]}
+    ev = evaluate(loaded_store, fw, progress=False, on_error="raise")
+    assert not set(ev.comparator_codes) & set(two) and len(ev.comparator_codes) >= 5
+    comp = loaded_store.areas().set_index("code").loc[list(ev.comparator_codes)]
+    assert comp["lower_tier"].all() and "county" not in set(comp["area_type"])   # district-level authorities only
+    assert "computed nearest neighbours" in ev.comparator_text

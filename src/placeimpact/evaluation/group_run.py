@@ -162,6 +162,14 @@ def evaluate_group(store, fw: Framework, *, methods: Sequence[str] | None = None
     if comp == "all":
         pool_words = "every other area of the same tier"
         cand = same_tier_codes(store, group.codes[0])
+    elif comp == "computed":   # each treated area's computed neighbours (features the year before its start), pooled
+        from ..comparators import compute_neighbours
+
+        cand = []
+        for c, st in zip(group.codes, group.starts):
+            cand += list(compute_neighbours(store, c, year=st.year - 1, compare_with=None).codes)
+        comp = list(dict.fromkeys(cand))
+        pool_words = "the computed nearest neighbours of the treated areas, pooled"
     elif isinstance(comp, str):
         pool_words = f"the {comp} neighbours of the treated areas"
         g = store.groups(group_id=comp)

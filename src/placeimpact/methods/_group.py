@@ -113,7 +113,7 @@ def donor_covariance(donors: np.ndarray) -> np.ndarray:
 def linear_variance(V: np.ndarray, donors: np.ndarray | None = None, *, S: np.ndarray | None = None) -> float:
     """``sum_u v_u' S v_u`` with ``S`` the donors' covariance over periods (V: (n_units, T))."""
     S = donor_covariance(donors) if S is None else S
-    return float(max(0.0, np.einsum("ut,ts,us->", V, S, V)))
+    return float(max(0.0, np.sum((V @ S) * V)))
 
 
 def event_table(event_time: np.ndarray, est: np.ndarray, se: np.ndarray, df: float,

@@ -80,20 +80,21 @@ def imputation_weights(data: GroupData, A: np.ndarray) -> np.ndarray:
     """
     n, T = data.Y.shape
     M = (data.status == 0).astype(float)
-    N = np.zeros((n + T, n + T))
-    N[:n, :n] = np.diag(M.sum(axis=1))
-    N[n:, n:] = np.diag(M.sum(axis=0))
-    N[:n, n:] = M
-    N[n:, :n] = M.T
-    keep = n + T - 1                      # drop the last period dummy (normalisation)
-    a = np.concatenate([A.sum(axis=2), A.sum(axis=1)], axis=1)[:, :keep]     # (k, n+T-1): sum of omega x_it
+    du = M.sum(axis=1)                                   # untreated cells per area (>= 1: prepare_group)
+    au = A.sum(axis=2).T                                 # (n, k): sum of omega x_it, area part
+    at = A.sum(axis=1).T[: T - 1]                        # (T-1, k): period part, last period fixed at zero
+    Mk = M[:, : T - 1]
+    # eliminate the (diagonal) area block: Schur complement on the periods
+    S = np.diag(M.sum(axis=0)[: T - 1]) - Mk.T @ (Mk / du[:, None])
+    rhs = at - Mk.T @ (au / du[:, None])
     try:
-        Z = np.linalg.solve(N[:keep, :keep], a.T)                              # (n+T-1, k)
+        zt = np.linalg.solve(S, rhs)
     except np.linalg.LinAlgError:
-        Z = np.linalg.lstsq(N[:keep, :keep], a.T, rcond=None)[0]
-    Z = np.vstack([Z, np.zeros((1, Z.shape[1]))])
+        zt = np.linalg.lstsq(S, rhs, rcond=None)[0]
+    zu = (au - Mk @ zt) / du[:, None]                    # (n, k)
+    zt = np.vstack([zt, np.zeros((1, zt.shape[1]))])     # (T, k)
     # w0 at an untreated cell (u, t) = -(z_u + z_t); zero elsewhere
-    W0 = -(Z[:n].T[:, :, None] + Z[n:].T[:, None, :]) * M[None, :, :]
+    W0 = -(zu.T[:, :, None] + zt.T[:, None, :]) * M[None, :, :]
     return np.asarray(A, float) + W0
 
 

@@ -16,7 +16,36 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..methods.result import MethodResult
-from .charts import COLOURS, inline_svg, to_svg
+from .charts import COLOURS
+
+_RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+       "font.family": ["DejaVu Sans", "sans-serif"]}
+
+
+def to_svg(fig: Figure, *, salt: str = "placeimpact") -> str:
+    """The figure as SVG text (fonts as text, reproducible ids)."""
+    import io
+
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    buf = io.StringIO()
+    with rc_context({**_RC, "svg.hashsalt": salt}):
+        FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
+    return buf.getvalue()
+
+
+def inline_svg(svg: str, *, prefix: str, title: str = "") -> str:
+    """SVG for inlining in HTML: no XML prolog or doctype, ids prefixed to stay unique, a title for screen readers."""
+    import re
+    from html import escape
+
+    body = svg[svg.index("<svg"):]
+    body = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', body)
+    body = re.sub(r'(url\(#|xlink:href="#|href="#)([^)"]+)', lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", body)
+    if title:
+        body = body.replace(">", f' role="img" aria-label="{escape(title)}">', 1)
+    return body
 
 __all__ = ["forest_chart", "event_chart", "small_multiples", "group_context"]
 
