@@ -1051,6 +1051,62 @@ class Store:
         return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
                 for t in ("areas", "indicators", "observations", "comparator_groups", "imports")}
 
+    def area_observations(self, code: str) -> pd.DataFrame:
+        """Every observation of one area (all indicators and breakdowns), with the indicator's name, unit,
+        polarity, source and value type, sorted by series and period (for the web app's area page)."""
+        return self.frame(
+            "SELECT o.indicator_id, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label, o.period_start, "
+            "o.period_end, o.value, o.lci95, o.uci95, o.count, o.denominator, i.name AS indicator_name, i.unit, "
+            "i.polarity, i.source, i.value_type FROM observations o JOIN indicators i ON i.id = o.indicator_id "
+            "WHERE o.area_code = ? AND o.value IS NOT NULL "
+            "ORDER BY o.indicator_id, o.sex, o.age, category, o.period_end, o.period_start", [code])
+
+    def spread(self, keys: pd.DataFrame, areas: Sequence[str]) -> pd.DataFrame:
+        """For each (indicator_id, sex, age, category, period_label) in ``keys``: the lowest, 25th percentile,
+        75th percentile and highest value among ``areas`` (``lo``, ``q25``, ``q75``, ``hi``, ``n``)."""
+        import pandas as pd
+
+        cols = ["indicator_id", "sex", "age", "category", "period_label"]
+        if keys.empty:
+            return pd.DataFrame(columns=cols + ["lo", "q25", "q75", "hi", "n"])
+        return self.frame(
+            "SELECT o.indicator_id, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label, "
+            "min(o.value) AS lo, quantile_cont(o.value, 0.25) AS q25, quantile_cont(o.value, 0.75) AS q75, "
+            "max(o.value) AS hi, count(*) AS n FROM observations o "
+            "JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, unnest(?) AS k_age, unnest(?) AS k_cat, "
+            "unnest(?) AS k_per) k ON o.indicator_id = k.k_ind AND o.sex = k.k_sex AND o.age = k.k_age "
+            "AND coalesce(o.category, '') = k.k_cat AND o.period_label = k.k_per "
+            "WHERE o.value IS NOT NULL AND o.area_code IN (SELECT unnest(?)) GROUP BY ALL",
+            [keys[c].astype(str).tolist() for c in cols] + [list(areas)])
+
+    def values_at(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """Every area's row for each (indicator_id, sex, age, category, period_label) in ``keys``, in one query:
+        the keys, ``area_code``, ``area_name``, ``value``, ``lci95``, ``uci95``, ``count``, ``denominator``."""
+        cols = ["indicator_id", "sex", "age", "category", "period_label"]
+        return self.frame(
+            "SELECT o.indicator_id, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label, o.area_code, "
+            "a.name AS area_name, o.value, o.lci95, o.uci95, o.count, o.denominator FROM observations o "
+            "JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, unnest(?) AS k_age, unnest(?) AS k_cat, "
+            "unnest(?) AS k_per) k ON o.indicator_id = k.k_ind AND o.sex = k.k_sex AND o.age = k.k_age "
+            "AND coalesce(o.category, '') = k.k_cat AND o.period_label = k.k_per "
+            "LEFT JOIN areas a ON a.code = o.area_code WHERE o.value IS NOT NULL",
+            [keys[c].astype(str).tolist() for c in cols])
+
+    def latest_values(self, indicator_id: str, *, sex: str | None = None, age: str | None = None,
+                      category: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """Every area's value of one indicator breakdown in one period (default: the period most areas share last),
+        with limits, count, denominator, area name and type (for the web app's indicator page)."""
+        obs = self.observations(indicator_id, sex=sex, age=age, category=category)
+        if obs.empty:
+            return obs
+        obs = obs[obs["value"].notna()]
+        if period is None:
+            last = obs.sort_values("period_end").groupby("area_code")["period_label"].last()
+            period = str(last.value_counts().index[0]) if len(last) else None
+        obs = obs[obs["period_label"] == period]
+        types = self.frame("SELECT code AS area_code, area_type, upper_tier FROM areas")
+        return obs.merge(types, on="area_code", how="left")
+
 
 def default_data_dir() -> Path:
     """``$PLACEIMPACT_DATA`` or ``../shared/data`` relative to the working directory."""
