@@ -188,6 +188,8 @@ class Batch:
     boundaries: dict[str, str] = field(default_factory=dict)
     #: rows refused by the validation layer under ``--lenient`` (file, line, field, value, expected, message)
     quarantine: pd.DataFrame | None = None
+    #: set by the validation layer; the store validates a batch that has not been (every path in)
+    validated: bool = False
 
     @property
     def rows(self) -> int:

@@ -313,6 +313,10 @@ class Store:
 
     def _import_one(self, b: Batch, *, replace: bool = False, max_shrink: float = MAX_SHRINK) -> dict:
         c = self.con
+        if not b.validated:       # a batch that came in without the readers' entry points: same rules
+            from .sources.validate import validate_batch
+
+            b = validate_batch(b)
         sha = _sha256(b.files)
         version = b.version or reader_fingerprint()
         nq = 0 if b.quarantine is None else len(b.quarantine)

@@ -98,8 +98,13 @@ def test_wigan_cvd_equals_two_by_two_from_the_store(loaded_store):
     # ONS publishes Cornwall's and Hackney's series only for the combined areas (E67...); the panel
     # gives each combined series to the larger council, and so does this independent rebuild
     combined = {"E67000001": "E09000012", "E67000002": "E06000052"}
-    obs = loaded_store.observations(CVD, areas=[*p.area_codes, *combined])
-    obs["area_code"] = obs["area_code"].replace(combined)
+    # a council recoded exactly (Barnsley E08000016 -> E08000038, 2025) keeps its former code's periods
+    # where the current code has none (issue 11)
+    former = {o: n for o, n in loaded_store.exact_recodes().items() if n in p.area_codes}
+    obs = loaded_store.observations(CVD, areas=[*p.area_codes, *combined, *former])
+    obs["_current"] = ~obs["area_code"].isin(list(former))
+    obs["area_code"] = obs["area_code"].replace({**combined, **former})
+    obs = obs.sort_values("_current", ascending=False).drop_duplicates(["area_code", "period_label"])
     obs = obs[obs["period_label"].isin(np.array(p.period_labels)[p.pre | p.post])]
     wide = obs.pivot_table(index="area_code", columns="period_label", values="value").dropna()
     post_cols = [c for c in wide.columns if c >= "2011"]

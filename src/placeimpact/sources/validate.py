@@ -341,6 +341,7 @@ def _finish(batch, obs, problems: list[dict], bad: np.ndarray, lenient: bool):
         obs = obs[~bad].reset_index(drop=True)
     if obs is not None:
         batch.observations = obs
+    batch.validated = True
     if lenient:
         q = pd.DataFrame(problems, columns=QUARANTINE_COLUMNS)
         batch.quarantine = q
