@@ -263,6 +263,7 @@ def evaluate(
     alpha: float = 0.05,
     progress: bool = True,
     on_error: OnError = "record",
+    allow_data: str | Path | Sequence[str | Path] | None = None,
 ) -> Evaluation:
     """Evaluate a reform with an outcome framework.
 
@@ -285,11 +286,13 @@ def evaluate(
         What to do when a method fails with an unexpected exception (a bug, not a
         :class:`MethodError`): record it as an ``insufficient`` finding naming the error
         (default), or re-raise it.
+    allow_data : folder or list of folders, optional
+        Folders besides the framework's own whose files its ``data:`` entries may import.
     """
     if on_error not in ("record", "raise"):
         raise ValueError(f"on_error must be 'record' or 'raise'; got {on_error!r}")
     t0 = time.perf_counter()
-    original = load_framework(framework)
+    original = load_framework(framework, allow_data=allow_data)
     fw = original.with_overrides(area=area, reform_start=reform_start, cutoff=cutoff)
     for key, val in (("area", fw.area), ("reform_start", fw.reform_start)):
         if val is None:

@@ -223,5 +223,7 @@ def write_report(ev: "Evaluation", out_dir: Path) -> dict[str, Path]:
     for col in ("warnings", "context_warnings"):
         csv[col] = csv[col].map(lambda ws: "; ".join(ws))
     paths["findings.csv"] = out_dir / "findings.csv"
-    csv.to_csv(paths["findings.csv"], index=False)
+    from ..csvsafe import write_csv
+
+    write_csv(csv, paths["findings.csv"])
     return paths

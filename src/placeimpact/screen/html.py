@@ -92,7 +92,9 @@ def write_screen(result: ScreenResult, out: str | Path, *, focal: str | None = N
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / "screen.csv", "skipped": out / "screen-skipped.csv", "html": out / "screen.html"}
-    result.table.to_csv(paths["csv"], index=False)
-    result.skipped.to_csv(paths["skipped"], index=False)
+    from ..csvsafe import write_csv
+
+    write_csv(result.table, paths["csv"])
+    write_csv(result.skipped, paths["skipped"])
     paths["html"].write_text(render_html(result, focal=focal), encoding="utf-8")
     return paths
