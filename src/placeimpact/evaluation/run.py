@@ -20,7 +20,9 @@ import pandas as pd
 
 from ..errors import FrameworkError, MethodError, PlaceImpactError, StoreError
 from ..methods import get_method
+from ..experience import experience_caveat
 from ..methods.result import MethodResult
+from ..methods.wave_change import needs_wave_comparison, wave_change
 from ..panel import Panel, build_panel, same_tier_codes
 from .context import benchmark_latest, data_caveats, period_counts
 from .framework import Framework, IndicatorSpec, load_framework
@@ -194,18 +196,16 @@ def _retitle(store, original: Framework, fw: Framework, focal: str, area_name: s
 
 
 def _load_local_data(store, fw: Framework) -> None:
+    """Import the framework's own data files (local indicator CSVs and survey files) before evaluating."""
     if not fw.data:
         return
-    try:
-        from ..sources import local_csv
-    except ImportError:
-        raise FrameworkError("this installation has no local-CSV reader", path=fw.path, line=fw.line_of("data"),
-                             field="data", hint="Remove the data entries or update placeimpact") from None
+    from ..sources import read_user_file
+
     for p in fw.data:
         if not p.exists():
             raise FrameworkError("the local data file does not exist", path=fw.path, line=fw.line_of("data"),
                                  field="data", got=str(p), hint="Paths are relative to the framework file")
-    store.import_batches([local_csv.read_file(p) for p in fw.data])
+    store.import_batches([read_user_file(p) for p in fw.data])
 
 
 def _failed(method: str, indicator_id: str, area: str, message: str) -> MethodResult:
@@ -349,10 +349,16 @@ def evaluate(
                     msg = f"{m} failed unexpectedly on {ind['id']} ({type(exc).__name__}: {exc}); please report this"
                     errors.append(msg)
                     results.append(_failed(m, ind["id"], focal, msg))
+            if panel is not None and needs_wave_comparison(panel):   # e.g. a council's own survey
+                try:
+                    results.append(wave_change(panel))
+                except MethodError as exc:
+                    results.append(_failed("wave_change", ind["id"], focal, str(exc)))
+            survey_note = experience_caveat(ind)
             runs.append(OutcomeRun(
                 outcome=k, domain=domain.name, spec=spec, indicator=dict(ind), label=label, panel=panel,
                 results=tuple(results), benchmark=benchmark_latest(panel) if panel is not None else None,
-                caveats=data_caveats(panel) if panel is not None else (),
+                caveats=(data_caveats(panel) if panel is not None else ()) + ((survey_note,) if survey_note else ()),
                 periods=period_counts(panel) if panel is not None else {}, error=err))
     findings = _findings(runs, focal, area_name)
     reform_words = f"the reform starting {fw.reform_start.day} {fw.reform_start:%B %Y}"
