@@ -226,3 +226,14 @@ def test_a_brief_lock_is_waited_out(small_store):
         finally:
             p.wait()
         assert r.status_code == 200
+
+
+def test_csv_downloads_go_through_the_safe_writer():
+    import pandas as pd
+
+    from placeimpact.web.security import csv_response
+
+    r = csv_response(pd.DataFrame({"name": ["=HYPERLINK(1)", "Wigan"], "value": [-1.5, 2.0]}), '../evil"\r\n.csv')
+    assert r.body.decode() == "name,value\n'=HYPERLINK(1),-1.5\nWigan,2.0\n"
+    assert r.headers["content-disposition"] == 'attachment; filename="evil-.csv"'
+    assert r.media_type.startswith("text/csv")

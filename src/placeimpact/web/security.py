@@ -28,7 +28,7 @@ from typing import Any, Awaitable, Callable, MutableMapping
 
 from ..errors import StoreError
 
-__all__ = ["install", "MAX_BODY", "MAX_URL", "RETRY_AFTER", "SecurityMiddleware", "StoreUnavailable", "scrub", "open_store",
+__all__ = ["install", "csv_response", "MAX_BODY", "MAX_URL", "RETRY_AFTER", "SecurityMiddleware", "StoreUnavailable", "scrub", "open_store",
            "csp_for"]
 
 #: the largest request body accepted (a form or a JSON body is a few hundred bytes)
@@ -264,3 +264,19 @@ def install(app: Any, *, docs_url: str | None = None) -> None:
                         "img-src": "'self' data: https://fastapi.tiangolo.com", "connect-src": "'self'"}} \
         if docs_url else {}
     app.build_middleware_stack = lambda: SecurityMiddleware(build(), hashed_paths=tuple(extra), csp_extra=extra)
+
+
+def csv_response(df: Any, filename: str) -> Any:
+    """A CSV download of ``df`` through :mod:`placeimpact.csvsafe` (formula cells neutralised, numbers kept).
+
+    ``filename`` is reduced to letters, digits, ``-``, ``_`` and ``.`` for the Content-Disposition header.
+    """
+    from starlette.responses import Response
+
+    from ..csvsafe import csv_text
+
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip(".-")[:80] or "download"
+    if not name.endswith(".csv"):
+        name += ".csv"
+    return Response(csv_text(df), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
