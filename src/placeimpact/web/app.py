@@ -11,6 +11,9 @@ JSON
 Every route is a thin shell over one library call. A :class:`~placeimpact.errors.PlaceImpactError`
 becomes a 4xx carrying the library's message (404 for an unknown area or indicator, 400 for
 other bad input): JSON ``{"error": ..., "detail": ...}`` under ``/api/``, an HTML page elsewhere.
+A parameter of the wrong type or length is a 422 (request models in :mod:`.models`); a store
+held by a data load is a 503 with ``Retry-After``. Limits, HEAD, security headers and message
+scrubbing are in :mod:`.security`.
 """
 
 from __future__ import annotations
