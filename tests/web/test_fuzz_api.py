@@ -149,7 +149,8 @@ def test_no_request_from_the_schema_gets_a_5xx(fuzz_client, operations, loaded_s
     assert r.headers.get("x-content-type-options") == "nosniff"
     assert "frame-ancestors 'none'" in r.headers.get("content-security-policy", "")
     text = r.text
-    assert str(ROOT) not in text and str(Path(loaded_store.path).parent) not in text and "Traceback" not in text
+    assert str(ROOT.parent) not in text and str(Path(loaded_store.path).parent) not in text   # no server paths
+    assert "Traceback" not in text
     if verb == "HEAD":
         assert r.content == b""
     elif path.startswith("/api/") and r.status_code < 300:

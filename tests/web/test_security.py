@@ -99,6 +99,9 @@ def test_lists_are_accepted_where_a_list_makes_sense(client, loaded_store):
     assert r.status_code == 200, r.text[:500]
     doc = r.json()
     assert doc["area"]["code"] == "E08000010"
+    assert doc["framework"]["path"] == "generic-upper-tier.yaml"      # the file's name, not the server's path
+    _no_server_details(r.text, loaded_store.path)
+    assert str(ROOT.parent) not in r.text
     assert sorted(a["code"] for a in doc["comparators"]["areas"]) == sorted(members)
 
 

@@ -281,7 +281,7 @@ def create_app(store_path: str | Path) -> FastAPI:
         from ..report.schema import findings_document
 
         with store() as s:
-            return findings_document(run_evaluation(s, params))
+            return security.strip_paths(findings_document(run_evaluation(s, params)))   # no server paths
 
     return app
 

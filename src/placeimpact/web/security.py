@@ -28,7 +28,7 @@ from typing import Any, Awaitable, Callable, MutableMapping
 
 from ..errors import StoreError
 
-__all__ = ["install", "csv_response", "MAX_BODY", "MAX_URL", "RETRY_AFTER", "SecurityMiddleware", "StoreUnavailable", "scrub", "open_store",
+__all__ = ["install", "csv_response", "strip_paths", "MAX_BODY", "MAX_URL", "RETRY_AFTER", "SecurityMiddleware", "StoreUnavailable", "scrub", "open_store",
            "csp_for"]
 
 #: the largest request body accepted (a form or a JSON body is a few hundred bytes)
@@ -96,6 +96,17 @@ def scrub(message: object, limit: int = MAX_MESSAGE) -> str:
     text = _PATH.sub(_basename, text)
     text = re.sub(r"\S{121,}", lambda m: m.group(0)[:80] + "…", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def strip_paths(obj: Any) -> Any:
+    """``obj`` (JSON-like) with every absolute path inside its text replaced by the file's name."""
+    if isinstance(obj, str):
+        return _PATH.sub(_basename, obj) if ("/" in obj or "\\" in obj) else obj
+    if isinstance(obj, dict):
+        return {k: strip_paths(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strip_paths(v) for v in obj]
+    return obj
 
 
 # -- the store -----------------------------------------------------------------------------------
