@@ -113,3 +113,108 @@ def test_shipped_frameworks_resolve_in_the_loaded_store(loaded_store, name):
     assert fw.primary_ids, "a shipped framework names its primary outcomes"
     groups = loaded_store.groups(focal="E08000010", group_id=fw.comparators)
     assert len(groups) >= 15, "the comparator group exists for Wigan"
+
+
+# -- an untrusted file: limits on size, depth and aliases; data only from allowed folders ---------
+_BOMB = "".join(f"{a}: &{a} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+                for p, a in zip([""] + list("abcdefgh"), "abcdefghi"))
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    (_BOMB, "expands to too many values"),                                      # "billion laughs": 9**9 values
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),                # flow nesting
+    ("".join(" " * i + f"k{i}:\n" for i in range(400)), "nested too deeply"),     # block nesting
+    ("a: &a [1, 2]\n? *a\n: 1\n", "a key is not plain text"),
+    ("".join(f"k{i}: &x{i} 1\n" for i in range(200)) + "l: [" + ", ".join(f"*x{i}" for i in range(200)) + "]\n",
+     "too many aliases"),
+])
+def test_hostile_yaml_is_one_error_fast_in_bounded_memory(tmp_path, text, words):
+    import time
+
+    assert len(_BOMB) < 400
+    p = tmp_path / "hostile.yaml"
+    p.write_text(text)
+    before = _peak_mb()
+    t0 = time.perf_counter()
+    with pytest.raises(FrameworkError, match=words) as info:
+        load_framework(p)
+    assert time.perf_counter() - t0 < 5
+    assert _peak_mb() - before < 200          # the bomb would need gigabytes
+    assert "hostile.yaml" in str(info.value)
+
+
+def test_large_binary_and_folder_frameworks_are_refused(tmp_path):
+    from placeimpact.evaluation.framework import MAX_BYTES
+
+    big = tmp_path / "big.yaml"
+    big.write_text("title: " + "x" * MAX_BYTES + "\n")
+    with pytest.raises(FrameworkError, match="too large"):
+        load_framework(big)
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00\x01binary")
+    with pytest.raises(FrameworkError, match="not UTF-8 text; got 'byte 0xff at offset 0'"):
+        load_framework(binary)
+    with pytest.raises(FrameworkError, match="is a folder, not a file"):
+        load_framework(tmp_path)
+    deep: dict = {}
+    for _ in range(5000):
+        deep = {"x": deep}
+    with pytest.raises(FrameworkError, match="nested too deeply"):
+        load_framework(deep)
+
+
+def test_messages_quote_no_more_than_the_offending_value(tmp_path):
+    secret = "root:*:17000:0:99999:7:::" * 20
+    p = tmp_path / "f.yaml"
+    p.write_text(f"title: ok\nsecret_{'k' * 500}: {secret}\n")
+    with pytest.raises(FrameworkError) as info:
+        load_framework(p)
+    assert "root:*" not in str(info.value) and len(str(info.value)) < 600
+    p.write_text(f"title: {secret}\n  bad: [\n")     # YAML's own message would print the line
+    with pytest.raises(FrameworkError, match="not valid YAML") as info:
+        load_framework(p)
+    assert "root:*" not in str(info.value)
+
+
+_WITH_DATA = "area: Wigan\nreform_start: 2011\ndata: [{}]\ndomains:\n  - name: A\n    indicators: [x]\n"
+
+
+@pytest.mark.parametrize("entry", ["/etc/passwd", "../outside.csv", "sub/../../outside.csv", "link.csv"])
+def test_data_outside_the_framework_folder_is_refused(tmp_path, entry):
+    fw_dir = tmp_path / "fw"
+    fw_dir.mkdir()
+    (tmp_path / "outside.csv").write_text("secret\n")
+    (fw_dir / "link.csv").symlink_to(tmp_path / "outside.csv")
+    p = fw_dir / "f.yaml"
+    p.write_text(_WITH_DATA.format(entry))
+    with pytest.raises(FrameworkError) as info:
+        load_framework(p)
+    msg = str(info.value)
+    assert "outside the framework's folder" in msg and "field 'data[0]'" in msg and "line 3" in msg
+    assert "--allow-data" in msg and "secret" not in msg
+
+
+def test_data_inside_the_folder_or_an_allowed_one_is_accepted(tmp_path):
+    fw_dir, other = tmp_path / "fw", tmp_path / "other"
+    fw_dir.mkdir()
+    other.mkdir()
+    p = fw_dir / "f.yaml"
+    p.write_text(_WITH_DATA.format("sub/survey.csv"))
+    assert load_framework(p).data == (fw_dir / "sub" / "survey.csv",)
+    p.write_text(_WITH_DATA.format(other / "survey.csv"))
+    with pytest.raises(FrameworkError, match="outside the framework's folder"):
+        load_framework(p)
+    assert load_framework(p, allow_data=other).data == (other / "survey.csv",)
+    assert load_framework(p, allow_data=[str(other)]).data == (other / "survey.csv",)
+    with pytest.raises(FrameworkError, match="outside"):
+        load_framework(p, allow_data=fw_dir)
+    from placeimpact.errors import InputError
+
+    with pytest.raises(InputError, match="allowed for data does not exist"):
+        load_framework(p, allow_data=tmp_path / "missing")

@@ -125,7 +125,7 @@ def test_api_evaluate_is_the_findings_document(client):
     ("/api/evaluate", {**GENERIC, "framework": "../secret"}, 400, "unknown framework"),
     ("/api/evaluate", {**GENERIC, "comparators": "cssn"}, 400, "comparator group 'cssn' has no members"),
     ("/api/evaluate", {**GENERIC, "cut_off": "2012-01-01"}, 400, "unknown parameter 'cut_off'"),
-    ("/api/series", {"area": "Wigan"}, 400, "missing parameter 'indicator'"),
+    ("/api/series", {"area": "Wigan"}, 422, "missing parameter 'indicator'"),   # a typed-request error
     ("/api/series", {"area": "Wigan", "indicator": CVD, "sex": "Alien"}, 404, "with sex='Alien'; it has: Persons"),
     ("/api/evaluate", {**GENERIC, "reform_start": "2011-13-01"}, 400, "reform_start is not a date"),
 ])

@@ -49,9 +49,11 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    """Entry point: library errors become one clear line on stderr and exit code 2.
+    """Entry point: library errors and bad arguments become one clear line on stderr and exit code 2.
 
     Output piped into a reader that stops early (``| head``) ends quietly, as Unix tools do.
+    Anything unexpected (a bug) is one line too, with exit code 1; set ``PLACEIMPACT_DEBUG=1``
+    to see its traceback.
     """
     try:
         _main()
@@ -61,25 +63,33 @@ def main() -> None:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
         sys.exit(141)
+    except KeyboardInterrupt:
+        _say("interrupted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except PlaceImpactError as exc:
+        _fail(exc)
+    except Exception as exc:  # the backstop: arguments are validated before this can happen
+        import os
+
+        if os.environ.get("PLACEIMPACT_DEBUG"):
+            raise
+        _unexpected(exc)
 
 
 def _main() -> None:
     first = sys.argv[1] if len(sys.argv) > 1 else None
-    try:
-        if first == "series":  # fast path: no Typer, no pandas (see _fast)
-            from ._fast import try_series
+    if first == "series":  # fast path: no Typer, no pandas (see _fast)
+        from ._fast import try_series
 
-            if try_series(sys.argv[2:]):
-                return
-    except PlaceImpactError as exc:
-        _fail(exc)
+        if try_series(sys.argv[2:]):
+            return
     import typer
 
     app = build_app([_COMMAND_MODULE[first]]) if first in _COMMAND_MODULE else build_app()
     try:
         app(standalone_mode=False)
-    except PlaceImpactError as exc:
-        _fail(exc)
     except (typer.Exit,) as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -87,18 +97,62 @@ def _main() -> None:
     except Exception as exc:  # click usage errors (Typer >= 0.2x vendors click as typer._click)
         import click
 
-        vendored = getattr(getattr(getattr(typer, "_click", None), "exceptions", None), "ClickException", None)
-        if isinstance(exc, tuple(t for t in (click.ClickException, vendored) if t is not None)):
+        vendored = getattr(getattr(typer, "_click", None), "exceptions", None)
+        usage = tuple(t for t in (click.UsageError, getattr(vendored, "UsageError", None)) if t is not None)
+        clicks = tuple(t for t in (click.ClickException, getattr(vendored, "ClickException", None)) if t is not None)
+        helps = tuple(t for t in (getattr(click.exceptions, "NoArgsIsHelpError", None),
+                                  getattr(vendored, "NoArgsIsHelpError", None)) if t is not None)
+        if isinstance(exc, usage) and not isinstance(exc, helps):
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else "placeimpact"
+            _say(f"{where}: {exc.format_message()} (see '{where} --help')")  # type: ignore[attr-defined]
+            sys.exit(2)
+        if isinstance(exc, clicks):
             exc.show()  # type: ignore[attr-defined]
             sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         raise
 
 
-def _fail(exc: PlaceImpactError) -> None:
-    """One clear line on stderr, exit code 2."""
+#: a message quotes at most this much of any one word (a 5 MB argument is not echoed back)
+_WORD = 120
+
+
+def _shorten(text: str) -> str:
+    import re
+
+    one_line = " ".join(text.split())
+    return re.sub(r"\S{%d,}" % (_WORD + 1), lambda m: m.group(0)[:80] + "…", one_line)[:2000]
+
+
+def _say(message: str) -> None:
+    """``error: message`` on stderr, on one line."""
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(exc))}",
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(_shorten(message))}",
                                                                 markup=True)
+
+
+def _fail(exc: PlaceImpactError) -> None:
+    """One clear line on stderr, exit code 2."""
+    _say(str(exc))
     sys.exit(2)
+
+
+def _unexpected(exc: BaseException) -> None:
+    """The backstop for what no check caught: one line, exit code 2 for bad input, 1 for a bug."""
+    import csv
+
+    if isinstance(exc, csv.Error):
+        _say(f"a CSV file could not be read ({exc}); check the file is a CSV with one record per line")
+        sys.exit(2)
+    if isinstance(exc, MemoryError):
+        _say("out of memory; the input is too large")
+        sys.exit(2)
+    if isinstance(exc, OSError):
+        name = getattr(exc, "filename", None)
+        _say(f"{exc.strerror or type(exc).__name__}" + (f": {name}" if name else ""))
+        sys.exit(2)
+    _say(f"unexpected {type(exc).__name__}: {exc}. This is a bug in placeimpact; please report it with the "
+         "command you ran (PLACEIMPACT_DEBUG=1 shows the traceback)")
+    sys.exit(1)

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from .._lazy import lazy_module
 from ..store import Store, default_store_path
+from . import _validate as V
 from ._rows import cell_text
 from ._rows import emit_rows as _emit_rows
 
@@ -30,7 +31,8 @@ class Format(str, Enum):
 
 StoreOpt = Annotated[
     Optional[Path],
-    typer.Option("--store", envvar="PLACEIMPACT_STORE", help="DuckDB store file (default: placeimpact.duckdb)."),
+    typer.Option("--store", envvar="PLACEIMPACT_STORE", help="DuckDB store file (default: placeimpact.duckdb).",
+                 callback=V.store),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
@@ -54,7 +56,9 @@ KEY_COLUMNS = frozenset({"id", "code", "indicator_id", "area_code", "group_id"})
 def emit(df: pd.DataFrame, fmt: Format, *, title: str | None = None) -> None:
     """Print a frame as a Rich table, CSV or JSON records (dates as ISO strings, NaN as null)."""
     if fmt == Format.csv:
-        df.to_csv(sys.stdout, index=False)
+        from ..csvsafe import write_csv
+
+        write_csv(df, sys.stdout)
         return
     if fmt == Format.json:
         sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")

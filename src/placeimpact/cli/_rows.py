@@ -46,9 +46,9 @@ def emit_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: str, *, title:
     if fmt not in ("table", "csv", "json"):
         raise ValueError(f"fmt must be 'table', 'csv' or 'json', got {fmt!r}")
     if fmt == "csv":
-        import csv
+        from ..csvsafe import SafeWriter
 
-        w = csv.writer(sys.stdout, lineterminator="\n")
+        w = SafeWriter(sys.stdout, lineterminator="\n")
         w.writerow(columns)
         w.writerows([["" if (p := plain(v)) is None else p for v in r] for r in rows])
         return

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from . import _validate as V
 from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, progress_console
 
 
@@ -102,22 +103,24 @@ def register(app: typer.Typer) -> None:
     @data_app.command("fetch")
     def fetch(
         cache: Annotated[Path, typer.Option("--cache", envvar="PLACEIMPACT_CACHE",
-                                            help="Folder the files are kept in (laid out like ../shared/data).")]
+                                            help="Folder the files are kept in (laid out like ../shared/data).",
+                                            callback=V.out_dir)]
         = Path("placeimpact-data"),
         mirror: Annotated[Optional[Path], typer.Option("--mirror", help="Read the same layout from this folder "
-                                                       "instead of the internet.")] = None,
+                                                       "instead of the internet.", callback=V.existing_dir)] = None,
         dataset: Annotated[Optional[list[str]], typer.Option("--dataset", "-d", help="ONS Explore Local Statistics "
-                                                             "dataset (repeat; default: all known).")] = None,
+                                                             "dataset (repeat; default: all known).", callback=V.text)] = None,
         no_ons: Annotated[bool, typer.Option("--no-ons", help="Fetch no ONS datasets.")] = False,
         indicator: Annotated[Optional[list[int]], typer.Option("--indicator", "-i", help="Fingertips indicator id "
-                                                               "(repeat).")] = None,
+                                                               "(repeat).", min=1)] = None,
         area_type: Annotated[Optional[list[int]], typer.Option("--area-type", help="Fingertips child area type id "
-                                                               "(repeat; default 502, upper-tier LAs).")] = None,
-        ons_base: Annotated[Optional[str], typer.Option("--ons-base", help="Base URL of the ONS files.")] = None,
-        fingertips_base: Annotated[Optional[str], typer.Option("--fingertips-base", help="Fingertips API root.")] = None,
-        timeout: Annotated[float, typer.Option(help="Seconds before a request times out.")] = 30.0,
-        retries: Annotated[int, typer.Option(help="Retries of a failed request (exponential backoff).")] = 3,
-        backoff: Annotated[float, typer.Option(help="First wait between retries, seconds (doubles).")] = 0.5,
+                                                               "(repeat; default 502, upper-tier LAs).", min=1)] = None,
+        ons_base: Annotated[Optional[str], typer.Option("--ons-base", help="Base URL of the ONS files.", callback=V.url)] = None,
+        fingertips_base: Annotated[Optional[str], typer.Option("--fingertips-base", help="Fingertips API root.",
+                                                                           callback=V.url)] = None,
+        timeout: Annotated[float, typer.Option(help="Seconds before a request times out.", callback=V.positive)] = 30.0,
+        retries: Annotated[int, typer.Option(help="Retries of a failed request (exponential backoff).", min=0, max=20)] = 3,
+        backoff: Annotated[float, typer.Option(help="First wait between retries, seconds (doubles).", min=0.0, max=600.0)] = 0.5,
         load: Annotated[bool, typer.Option("--load/--no-load", help="Load the cache into the store afterwards.")] = True,
         store: StoreOpt = None,
     ) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from . import _validate as V
 from ._common import Format, FormatOpt, StoreOpt, console, open_for_read, open_for_write
 
 
@@ -20,12 +21,20 @@ def _register_evaluate_framework(app: typer.Typer) -> None:
     """``placeimpact evaluate FRAMEWORK --out DIR``: the main job (helper G's command)."""
     @app.command("evaluate")
     def evaluate_cmd(
-        framework: Annotated[Path, typer.Argument(help="Outcome framework YAML, e.g. frameworks/wigan-deal.yaml.")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.html, findings.json/csv, figures/.")],
-        area: Annotated[Optional[str], typer.Option("--area", help="Area code or name (overrides the framework's).")] = None,
-        reform_start: Annotated[Optional[str], typer.Option("--reform-start", "--start", help="ISO date (overrides the framework's).")] = None,
-        cutoff: Annotated[Optional[str], typer.Option("--cutoff", "--until", help="Use only periods ended by this ISO date.")] = None,
+        framework: Annotated[Path, typer.Argument(help="Outcome framework YAML, e.g. frameworks/wigan-deal.yaml.",
+                                                  exists=True, dir_okay=False, readable=True)],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.html, findings.json/csv, figures/.",
+                                          callback=V.out_dir)],
+        area: Annotated[Optional[str], typer.Option("--area", help="Area code or name (overrides the framework's).",
+                                                    callback=V.text)] = None,
+        reform_start: Annotated[Optional[str], typer.Option("--reform-start", "--start", help="ISO date (overrides the framework's).",
+                                                            callback=V.date)] = None,
+        cutoff: Annotated[Optional[str], typer.Option("--cutoff", "--until", help="Use only periods ended by this ISO date.",
+                                                      callback=V.cutoff)] = None,
         progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+        allow_data: Annotated[Optional[list[Path]], typer.Option(
+            "--allow-data", help="A folder (besides the framework's own) whose files the framework's data: entries "
+            "may import (repeat for more).", callback=V.existing_dirs)] = None,
         store: StoreOpt = None,
         scale: Annotated[Optional[str], typer.Option("--scale", help="absolute, relative (logs; effects as %) or auto "
                                                      "(relative for rates, ratios and counts); overrides the "
@@ -41,7 +50,7 @@ def _register_evaluate_framework(app: typer.Typer) -> None:
         An --area that is a combined authority or region, or --areas, evaluates a treated group."""
         from ..evaluation import evaluate, load_framework
 
-        fw = load_framework(framework)
+        fw = load_framework(framework, allow_data=allow_data)
         opener = open_for_write if fw.data else open_for_read   # local CSVs are imported first
         with opener(store) as s:
             ev = evaluate(s, fw, area=area, reform_start=reform_start, cutoff=cutoff, progress=progress, scale=scale,
@@ -72,19 +81,20 @@ def _register_evaluate_indicator(app: typer.Typer) -> None:
 
     @app.command("evaluate-indicator")
     def evaluate_indicator_cmd(
-        area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name, e.g. Wigan.")],
-        indicator: Annotated[str, typer.Option("--indicator", "-i", help="Indicator id (see 'indicators list').")],
+        area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name, e.g. Wigan.", callback=V.text)],
+        indicator: Annotated[str, typer.Option("--indicator", "-i", help="Indicator id (see 'indicators list').",
+                                               callback=V.text)],
         start: Annotated[str, typer.Option("--start", "--reform-start", help="Reform start: a year (1 January) or an ISO date, "
-                                                          "e.g. 2011-04-01.")],
+                                                          "e.g. 2011-04-01.", callback=V.date)],
         until: Annotated[Optional[str], typer.Option("--until", "--cutoff", help="Analysis cut-off: use only periods "
-                                                                     "ended by this ISO date.")] = None,
+                                                                     "ended by this ISO date.", callback=V.cutoff)] = None,
         group: Annotated[str, typer.Option("--group", "-g", help="Comparators: imported (Oflog nearest "
                                                                  "neighbours), computed, all (every area of the same "
-                                                                 "tier), or a group id.")] = "imported",
+                                                                 "tier), or a group id.", callback=V.text)] = "imported",
         methods: Annotated[Optional[list[str]], typer.Option("--methods", "-m", help="Methods to run (repeat or "
-                                                             "comma-separate); default all.")] = None,
-        sex: Annotated[Optional[str], typer.Option(help="Persons, Male or Female.")] = None,
-        age: Annotated[Optional[str], typer.Option(help="Age band, default all.")] = None,
+                                                             "comma-separate); default all.", callback=V.text)] = None,
+        sex: Annotated[Optional[str], typer.Option(help="Persons, Male or Female.", callback=V.text)] = None,
+        age: Annotated[Optional[str], typer.Option(help="Age band, default all.", callback=V.text)] = None,
         store: StoreOpt = None,
         fmt: FormatOpt = Format.table,
         scale: Annotated[str, typer.Option("--scale", help="absolute, relative (logs; effects as %) or auto "

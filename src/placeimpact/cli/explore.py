@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from . import _validate as V
 from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read
 
 
@@ -15,8 +16,9 @@ def register(app: typer.Typer) -> None:
 
     @areas_app.command("search")
     def areas_search(
-        text: Annotated[str, typer.Argument(help="Part of a name or a code prefix.")],
-        area_type: Annotated[Optional[str], typer.Option("--type", help="e.g. unitary, county, district")] = None,
+        text: Annotated[str, typer.Argument(help="Part of a name or a code prefix.", callback=V.text)],
+        area_type: Annotated[Optional[str], typer.Option("--type", help="e.g. unitary, county, district",
+                                                                  callback=V.text)] = None,
         store: StoreOpt = None,
         fmt: FormatOpt = Format.table,
     ) -> None:
@@ -29,8 +31,9 @@ def register(app: typer.Typer) -> None:
 
     @ind_app.command("list")
     def indicators_list(
-        search: Annotated[Optional[str], typer.Option("--search", "-s", help="Text in the name, id or concept.")] = None,
-        source: Annotated[Optional[str], typer.Option("--source", help="Only this source.")] = None,
+        search: Annotated[Optional[str], typer.Option("--search", "-s", help="Text in the name, id or concept.",
+                                                                      callback=V.text)] = None,
+        source: Annotated[Optional[str], typer.Option("--source", help="Only this source.", callback=V.text)] = None,
         store: StoreOpt = None,
         fmt: FormatOpt = Format.table,
     ) -> None:
@@ -42,10 +45,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("series")
     def series(
-        area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name.")],
-        indicator: Annotated[str, typer.Option("--indicator", "-i", help="Indicator id (see 'indicators list').")],
-        sex: Annotated[Optional[str], typer.Option(help="Persons, Male or Female.")] = None,
-        age: Annotated[Optional[str], typer.Option(help="Age band, default all.")] = None,
+        area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name.", callback=V.text)],
+        indicator: Annotated[str, typer.Option("--indicator", "-i", help="Indicator id (see 'indicators list').",
+                                               callback=V.text)],
+        sex: Annotated[Optional[str], typer.Option(help="Persons, Male or Female.", callback=V.text)] = None,
+        age: Annotated[Optional[str], typer.Option(help="Age band, default all.", callback=V.text)] = None,
         store: StoreOpt = None,
         fmt: FormatOpt = Format.table,
     ) -> None:

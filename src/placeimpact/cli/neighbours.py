@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import InputError
+from . import _validate as V
 from ._common import Format, FormatOpt, StoreOpt, console, emit, emit_json, open_for_read, open_for_write
 
 
@@ -47,23 +48,24 @@ def _weights(values: list[str] | None) -> dict[str, float] | None:
 def register(app: typer.Typer) -> None:
     @app.command("neighbours")
     def neighbours(
-        area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name.")],
+        area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name.", callback=V.text)],
         method: Annotated[Method, typer.Option("--method", "-m", help="imported: a stored list; computed: "
                                                "nearest neighbours on pre-reform features.")] = Method.imported,
         group: Annotated[str, typer.Option("--group", "-g", help="Stored group to show (imported), or to compare "
-                                           "with (computed).")] = "oflog-nn",
-        k: Annotated[int, typer.Option("--k", min=1, help="Number of computed neighbours.")] = 15,
+                                           "with (computed).", callback=V.text)] = "oflog-nn",
+        k: Annotated[int, typer.Option("--k", min=1, max=1000, help="Number of computed neighbours.")] = 15,
         year: Annotated[Optional[int], typer.Option("--year", "-y", help="Reference year for computed neighbours: "
-                                                    "the last year before the reform (2010 for 2011).")] = None,
+                                                    "the last year before the reform (2010 for 2011).", min=1900, max=2100)] = None,
         features: Annotated[Optional[list[str]], typer.Option(
             "--features", help="Feature indicator ids or short names, comma separated (default: income, employment, "
-            "housing, productivity; qualifications, deprivation, population where measured by --year).")] = None,
-        weight: Annotated[Optional[list[str]], typer.Option("--weight", help="FEATURE=NUMBER, repeatable.")] = None,
+            "housing, productivity; qualifications, deprivation, population where measured by --year).",
+            callback=V.text)] = None,
+        weight: Annotated[Optional[list[str]], typer.Option("--weight", help="FEATURE=NUMBER, repeatable.", callback=V.text)] = None,
         among: Annotated[Among, typer.Option(
             "--among", help="tier: same tier (upper: counties, unitaries, metropolitan districts, London boroughs); "
             "type: same type.")] = Among.tier,
         stability_year: Annotated[Optional[int], typer.Option("--stability-year", help="Also compute from this "
-                                                              "year and report how far the lists agree.")] = None,
+                                                              "year and report how far the lists agree.", min=1900, max=2100)] = None,
         save: Annotated[bool, typer.Option("--save", help="Save the computed group for evaluations.")] = False,
         list_groups: Annotated[bool, typer.Option("--list", help="List the stored groups for the area.")] = False,
         store: StoreOpt = None,

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from . import _validate as V
 from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, progress_console
 
 _SHOW = ["indicator_id", "area_code", "area_name", "placebo_rank", "n_areas", "placebo_p", "q_all", "q_area",
@@ -20,23 +21,31 @@ def register(app: typer.Typer) -> None:
 
     @app.command("screen")
     def screen(
-        start: Annotated[str, typer.Option("--start", "--reform-start", help="Reform start: a year (1 January) or an ISO date.")],
+        start: Annotated[str, typer.Option("--start", "--reform-start", help="Reform start: a year (1 January) or an ISO date.",
+                                            callback=V.date)],
         indicators: Annotated[Optional[list[str]], typer.Option(
-            "--indicators", "-i", help="Indicator ids (repeat or comma-separate; default: every indicator).")] = None,
-        area_type: Annotated[str, typer.Option("--area-type", help="upper | lower | unitary | district | ...")]
+            "--indicators", "-i", help="Indicator ids (repeat or comma-separate; default: every indicator).",
+            callback=V.text)] = None,
+        area_type: Annotated[str, typer.Option("--area-type", help="upper | lower | unitary | district | ...",
+                                             callback=V.text)]
         = "upper",
-        area: Annotated[Optional[str], typer.Option("--area", help="Print where this area stands per indicator.")]
+        area: Annotated[Optional[str], typer.Option("--area", help="Print where this area stands per indicator.",
+                                                                callback=V.text)]
         = None,
-        out: Annotated[Optional[Path], typer.Option("--out", help="Write screen.csv and screen.html here.")] = None,
-        cutoff: Annotated[Optional[str], typer.Option("--cutoff", "--until", help="Ignore periods ending after this date.")]
+        out: Annotated[Optional[Path], typer.Option("--out", help="Write screen.csv and screen.html here.",
+                                                                callback=V.out_dir)] = None,
+        cutoff: Annotated[Optional[str], typer.Option("--cutoff", "--until", help="Ignore periods ending after this date.",
+                                                                  callback=V.cutoff)]
         = None,
-        scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask.distributed scheduler address.")]
+        scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask.distributed scheduler address.",
+                                                                     callback=V.scheduler)]
         = None,
         dask_local: Annotated[Optional[int], typer.Option("--dask-local", help="Start a local Dask cluster with "
-                                                          "N worker processes.")] = None,
+                                                          "N worker processes.", min=1, max=512)] = None,
         workers: Annotated[Optional[int], typer.Option("--workers", help="Local worker processes (default: "
-                                                       "one per CPU; 1 runs in this process).")] = None,
-        alpha: Annotated[float, typer.Option("--alpha", help="Placebo p-value that counts as standing out.")]
+                                                       "one per CPU; 1 runs in this process).", min=1, max=512)] = None,
+        alpha: Annotated[float, typer.Option("--alpha", help="Placebo p-value that counts as standing out.", min=0.0,
+                                            max=1.0)]
         = 0.05,
         fmt: FormatOpt = Format.table,
         store: StoreOpt = None,

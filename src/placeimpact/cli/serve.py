@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from . import _validate as V
 from ._common import StoreOpt, console
 
 
@@ -17,9 +18,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve")
     def serve(
-        host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 exposes it to the network).")]
+        host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 exposes it to the network).",
+                                        callback=V.host)]
         = "127.0.0.1",
-        port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+        port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)] = 8765,
         store: StoreOpt = None,
     ) -> None:
         """Start the web app: search areas, benchmark them against England, evaluate a reform in the browser."""
@@ -29,6 +31,7 @@ def register(app: typer.Typer) -> None:
         from ..web import create_app
 
         web = create_app(store or default_store_path())
+        V.check_listen(host, port)
         console.print(f"[bold]placeimpact[/] serving {web.state.store_path} (read-only) at http://{host}:{port}/ "
                       "— press Ctrl+C to stop")
         uvicorn.run(web, host=host, port=port, log_level="info", ws="none")

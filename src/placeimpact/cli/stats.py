@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .._lazy import lazy_module
+from . import _validate as V
 from ._common import Format, FormatOpt, StoreOpt, emit, open_for_read
 
 if TYPE_CHECKING:
@@ -60,12 +61,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("benchmark")
     def benchmark(
-        area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name, e.g. Wigan or E08000010.")],
+        area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name, e.g. Wigan or E08000010.",
+                                          callback=V.text)],
         vs: Annotated[Versus, typer.Option("--vs", help="Compare with England, the region or the neighbours' mean.")]
         = Versus.england,
-        period: Annotated[str, typer.Option("--period", help="'latest' or a period label such as 2022/23.")]
+        period: Annotated[str, typer.Option("--period", help="'latest' or a period label such as 2022/23.",
+                                             callback=V.text)]
         = "latest",
-        group: Annotated[str, typer.Option("--group", help="Comparator group for --vs neighbours and the rank.")]
+        group: Annotated[str, typer.Option("--group", help="Comparator group for --vs neighbours and the rank.",
+                                            callback=V.text)]
         = "oflog-nn",
         store: StoreOpt = None,
         fmt: FormatOpt = Format.table,

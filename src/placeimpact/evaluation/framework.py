@@ -18,6 +18,14 @@ The format is documented in ``docs/framework-format.md``. A minimal file::
 marks), the field (``domains[0].indicators[1].polarity``), what was expected and what was
 found. Whether the ids exist in a store is checked later, by
 :func:`placeimpact.evaluation.run.check_framework`, with the same line numbers.
+
+The file is untrusted input: it is parsed with YAML's safe loader under limits on its size
+(:data:`MAX_BYTES`), its nesting depth (:data:`MAX_DEPTH`), its aliases (:data:`MAX_ALIASES`)
+and the number of values it expands to (:data:`MAX_NODES`), so a "billion laughs" alias bomb
+or a deeply nested file is one clear :class:`FrameworkError` at once, in bounded memory. Its
+``data:`` entries may only name files inside the framework's own folder or a folder the user
+allows (``allow_data=``, ``--allow-data DIR``); error messages quote at most the offending
+value, cut to 80 characters.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -34,7 +42,15 @@ from ..errors import FrameworkError, InputError
 from ..methods import GROUP_METHODS, METHODS
 from ..records import POLARITIES
 
-__all__ = ["Framework", "Domain", "IndicatorSpec", "load_framework", "FRAMEWORK_KEYS"]
+__all__ = ["Framework", "Domain", "IndicatorSpec", "load_framework", "FRAMEWORK_KEYS",
+           "MAX_BYTES", "MAX_DEPTH", "MAX_ALIASES", "MAX_NODES"]
+
+#: limits on an untrusted framework file (far above any real framework: the worked example is ~3 kB, depth 5)
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_ALIASES = 100
+MAX_NODES = 50_000
+_SHOW = 80   # characters of a value quoted in a message
 
 #: allowed keys at each level (anything else is a typo and an error)
 FRAMEWORK_KEYS = ("title", "description", "area", "reform_start", "comparators", "cutoff", "methods",
@@ -174,20 +190,45 @@ class _Ctx:
                               expected=expected, got=got, hint=hint)
 
 
-def _located(node: yaml.Node, loader: yaml.SafeLoader, path: Path) -> _Loc:
+def _short(text: object) -> str:
+    """``text`` cut to :data:`_SHOW` characters (a message quotes no more of a file than that)."""
+    s = str(text)
+    return s if len(s) <= _SHOW else s[: _SHOW - 1] + "…"
+
+
+class _Budget:
+    """Counts the values a parsed file expands to (aliases re-use nodes, so a walk can blow up)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.left, self.path = MAX_NODES, path
+
+    def spend(self, line: int | None) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise FrameworkError("the framework expands to too many values", path=self.path, line=line,
+                                 expected=f"at most {MAX_NODES:,} values (keys, list items and text)",
+                                 hint="A framework needs far fewer; remove repeated aliases (*name)")
+
+
+def _located(node: yaml.Node, loader: yaml.SafeLoader, path: Path, budget: _Budget | None = None) -> _Loc:
     """Plain values with lines; a mapping's values carry their key's line (where the field is written)."""
+    budget = budget or _Budget(path)
     line = node.start_mark.line + 1
+    budget.spend(line)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, _Loc] = {}
         for k, v in node.value:
+            if not isinstance(k, yaml.ScalarNode):
+                raise FrameworkError("a key is not plain text", path=path, line=k.start_mark.line + 1,
+                                     expected="a key such as 'area' or 'id'", got=type(k).__name__.replace("Node", "").lower())
             key = str(loader.construct_object(k, deep=True))
             if key in out:
                 raise FrameworkError("a key is written twice in the same mapping", path=path, line=k.start_mark.line + 1,
-                                     field=key, hint=f"It was first written on line {out[key].line}; keep one")
-            out[key] = _Loc(_located(v, loader, path).value, k.start_mark.line + 1)
+                                     field=_short(key), hint=f"It was first written on line {out[key].line}; keep one")
+            out[key] = _Loc(_located(v, loader, path, budget).value, k.start_mark.line + 1)
         return _Loc(out, line)
     if isinstance(node, yaml.SequenceNode):
-        return _Loc([_located(v, loader, path) for v in node.value], line)
+        return _Loc([_located(v, loader, path, budget) for v in node.value], line)
     try:
         value = loader.construct_object(node, deep=True)
     except ValueError:   # e.g. 2011-13-01 looks like a date to YAML but is not one: keep the text
@@ -195,23 +236,69 @@ def _located(node: yaml.Node, loader: yaml.SafeLoader, path: Path) -> _Loc:
     return _Loc(value, line)
 
 
-def _from_plain(obj: Any) -> _Loc:
+def _from_plain(obj: Any, depth: int = 0) -> _Loc:
+    if depth > MAX_DEPTH:
+        raise FrameworkError("the framework is nested too deeply", expected=f"at most {MAX_DEPTH} levels")
     if isinstance(obj, Mapping):
-        return _Loc({str(k): _from_plain(v) for k, v in obj.items()}, None)
+        return _Loc({str(k): _from_plain(v, depth + 1) for k, v in obj.items()}, None)
     if isinstance(obj, (list, tuple)):
-        return _Loc([_from_plain(v) for v in obj], None)
+        return _Loc([_from_plain(v, depth + 1) for v in obj], None)
     return _Loc(obj, None)
 
 
-def _parse_yaml(path: Path) -> _Loc:
+class _LimitedLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing deep nesting and many aliases while it composes the node tree."""
+
+    def __init__(self, stream: str, path: Path) -> None:
+        super().__init__(stream)
+        self._depth, self._aliases, self._path = 0, 0, path
+
+    def compose_node(self, parent: Any, index: Any) -> Any:   # type: ignore[override]
+        line = self.peek_event().start_mark.line + 1
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise FrameworkError("the framework uses too many aliases", path=self._path, line=line,
+                                     expected=f"at most {MAX_ALIASES} aliases (*name)",
+                                     hint="Write the values out; a framework does not need aliases")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise FrameworkError("the framework is nested too deeply", path=self._path, line=line,
+                                 expected=f"at most {MAX_DEPTH} levels of nesting",
+                                 hint="A framework is at most a few levels deep: domains, indicators, their keys")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, read no further than :data:`MAX_BYTES` (FrameworkError for a folder, a big or binary file)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        if path.is_dir():
+            raise FrameworkError("the framework is a folder, not a file", path=path,
+                                 hint="Give the path of a YAML outcome framework, e.g. frameworks/wigan-deal.yaml")
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise FrameworkError("the framework file does not exist", path=path,
                              hint="Give the path of a YAML outcome framework, e.g. frameworks/wigan-deal.yaml") from None
+    except OSError as exc:
+        raise FrameworkError("the framework file cannot be read", path=path,
+                             got=exc.strerror or type(exc).__name__) from None
+    if len(raw) > MAX_BYTES:
+        raise FrameworkError("the framework file is too large", path=path,
+                             expected=f"at most {MAX_BYTES:,} bytes (a framework is a few kilobytes)")
+    try:
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FrameworkError("the framework file is not UTF-8 text", path=path, got=str(exc)) from None
-    loader = yaml.SafeLoader(text)
+        raise FrameworkError("the framework file is not UTF-8 text", path=path,
+                             got=f"byte 0x{raw[exc.start]:02x} at offset {exc.start}") from None
+
+
+def _parse_yaml(path: Path) -> _Loc:
+    text = _read_text(path)
+    loader = _LimitedLoader(text, path)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -220,10 +307,14 @@ def _parse_yaml(path: Path) -> _Loc:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise FrameworkError(f"the file is not valid YAML: {exc.problem or exc}", path=path, line=line,
+        problem = _short(exc.problem or exc.context or "a syntax error")   # never YAML's quoted snippet of the file
+        raise FrameworkError(f"the file is not valid YAML: {problem}", path=path, line=line,
                              hint="Check indentation and that lists start with '- '") from None
     except yaml.YAMLError as exc:
-        raise FrameworkError(f"the file is not valid YAML: {exc}", path=path) from None
+        raise FrameworkError(f"the file is not valid YAML: {_short(type(exc).__name__)}", path=path) from None
+    except RecursionError:   # a backstop: the depth limit above is far below Python's
+        raise FrameworkError("the framework is nested too deeply", path=path,
+                             expected=f"at most {MAX_DEPTH} levels of nesting") from None
     finally:
         loader.dispose()
 
@@ -237,7 +328,7 @@ def _mapping(loc: _Loc, ctx: _Ctx, allowed: tuple[str, ...]) -> dict[str, _Loc]:
         if key not in allowed:
             near = [a for a in allowed if a[:3] == key[:3]]
             hint = f"Did you mean {near[0]!r}?" if near else f"Allowed keys: {', '.join(allowed)}"
-            raise _Ctx(ctx.path, val.line, _join(ctx.field, key)).error(
+            raise _Ctx(ctx.path, val.line, _join(ctx.field, _short(key))).error(
                 "unknown key", expected="one of " + ", ".join(allowed), got=key, hint=hint)
     return loc.value
 
@@ -325,7 +416,7 @@ def _domain(loc: _Loc, ctx: _Ctx) -> Domain:
     return Domain(name=_string(m["name"], sub("name")), indicators=specs, description=desc)
 
 
-def _build(root: _Loc, path: Path | None) -> Framework:
+def _build(root: _Loc, path: Path | None, allow_data: tuple[Path, ...] = ()) -> Framework:
     top = _mapping(root, _Ctx(path, root.line, ""), FRAMEWORK_KEYS)
     ctx = lambda k: _Ctx(path, top[k].line, k)  # noqa: E731
     kw: dict[str, Any] = {"path": path, "lines": {k: v.line for k, v in top.items() if v.line is not None}}
@@ -349,7 +440,9 @@ def _build(root: _Loc, path: Path | None) -> Framework:
     if "data" in top:
         items = _list(top["data"], ctx("data"), what="CSV paths")
         base = path.parent if path is not None else Path(".")
-        kw["data"] = tuple(base / _string(x, _Ctx(path, x.line, f"data[{j}]")) for j, x in enumerate(items))
+        kw["data"] = tuple(_data_path(_string(x, _Ctx(path, x.line, f"data[{j}]")), base, allow_data,
+                                      _Ctx(path, x.line, f"data[{j}]"))
+                           for j, x in enumerate(items))
     if "scale" in top:
         kw["scale"] = _choice(top["scale"], ctx("scale"), SCALE_CHOICES)
     if "sensitivity" in top:
@@ -413,6 +506,41 @@ def _build(root: _Loc, path: Path | None) -> Framework:
     return fw
 
 
+def _allowed_roots(base: Path, allow_data: tuple[Path, ...]) -> list[Path]:
+    return [p.resolve() for p in (base, *allow_data)]
+
+
+def _data_path(written: str | Path, base: Path, allow_data: tuple[Path, ...], ctx: _Ctx) -> Path:
+    """``base / written`` if it lies (after following links) inside the framework's folder or an allowed one.
+
+    Anything else (an absolute path elsewhere, ``../``, a link out of the folder) is a FrameworkError.
+    """
+    p = base / written
+    real = p.resolve()
+    roots = _allowed_roots(base, allow_data)
+    if any(real == r or r in real.parents for r in roots):
+        return p
+    raise ctx.error("names a file outside the framework's folder", got=_short(written),
+                    expected="a file in the framework's folder (or a folder given with --allow-data DIR)",
+                    hint="Copy the file next to the framework, or allow its folder with --allow-data DIR "
+                         "(allow_data= in Python)")
+
+
+def _as_dirs(allow_data: str | Path | Sequence[str | Path] | None) -> tuple[Path, ...]:
+    if allow_data is None:
+        return ()
+    if isinstance(allow_data, (str, Path)):
+        allow_data = [allow_data]
+    out = []
+    for d in allow_data:
+        d = Path(d)
+        if not d.is_dir():
+            raise InputError("the folder allowed for data does not exist", field="allow_data",
+                             expected="an existing folder", got=_short(d))
+        out.append(d)
+    return tuple(out)
+
+
 def _areas(loc: _Loc, ctx: _Ctx, path: Path | None) -> tuple[tuple[str, ...], tuple[date | None, ...]]:
     """``areas:``: one code (a combined authority or region), or a list of codes/names or {area, reform_start}."""
     if not isinstance(loc.value, list):
@@ -438,20 +566,26 @@ def _areas(loc: _Loc, ctx: _Ctx, path: Path | None) -> tuple[tuple[str, ...], tu
     return tuple(names), tuple(starts)
 
 
-def load_framework(source: str | Path | Mapping[str, Any] | Framework) -> Framework:
+def load_framework(source: str | Path | Mapping[str, Any] | Framework, *,
+                   allow_data: str | Path | Sequence[str | Path] | None = None) -> Framework:
     """Read and validate an outcome framework from a YAML file, a dict, or pass a Framework through.
+
+    ``allow_data`` names folders (besides the framework's own; the working folder for a dict)
+    whose files the framework's ``data:`` entries may import.
 
     Raises
     ------
     FrameworkError
         Naming the file, the line, the field (``domains[1].indicators[0].primary``), what was
-        expected and what was found.
+        expected and what was found; also for a file too large, nested too deeply, with too
+        many aliases, or with ``data:`` outside the allowed folders.
     """
-    if isinstance(source, Framework):
+    if isinstance(source, Framework):   # already checked when it was loaded
         return source
+    dirs = _as_dirs(allow_data)
     if isinstance(source, Mapping):
-        return _build(_from_plain(source), None)
+        return _build(_from_plain(source), None, dirs)
     path = Path(source)
     root = _parse_yaml(path)
-    fw = _build(root, path)
+    fw = _build(root, path, dirs)
     return replace(fw, sha256=hashlib.sha256(path.read_bytes()).hexdigest())

@@ -278,6 +278,7 @@ def evaluate(
     as_of: Sequence[str | date | None] | None = None,
     areas: Sequence[str] | str | None = None,
     exclude: Sequence[str] | None = None,
+    allow_data: str | Path | Sequence[str | Path] | None = None,
 ) -> Evaluation:
     """Evaluate a reform with an outcome framework.
 
@@ -313,11 +314,13 @@ def evaluate(
         an ``area`` that is a combined authority or region is a group too.
     exclude : list of codes or names, optional
         Areas never used as comparators or donors (added to the framework's ``exclude``).
+    allow_data : folder or list of folders, optional
+        Folders besides the framework's own whose files its ``data:`` entries may import.
     """
     if on_error not in ("record", "raise"):
         raise ValueError(f"on_error must be 'record' or 'raise'; got {on_error!r}")
     t0 = time.perf_counter()
-    original = load_framework(framework)
+    original = load_framework(framework, allow_data=allow_data)
     fw = original.with_overrides(area=area, reform_start=reform_start, cutoff=cutoff)
     fw = _group_overrides(store, fw, areas=areas, exclude=exclude)
     if fw.is_group:

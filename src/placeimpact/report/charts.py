@@ -23,7 +23,6 @@ text alternative and offers as CSV.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import re
@@ -101,8 +100,10 @@ class Plot:
 
     def csv(self) -> str:
         """The chart's numbers as CSV text."""
+        from ..csvsafe import SafeWriter
+
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = SafeWriter(buf, lineterminator="\n")   # formula cells neutralised (OWASP)
         w.writerow(self.header)
         w.writerows(self.rows)
         return buf.getvalue()

@@ -381,11 +381,12 @@ def _compare_chart(r: Any, name: str) -> Chart | None:
                      charts.ci_bar(eng, e_lo, e_hi, vmin=vmin, vmax=vmax, colour="#8c8c8c", england=eng)))
     header = ("area", "value", "lower 95% CI", "upper 95% CI", "compared with England")
     csv_rows = [(a, charts.fmt(v), charts.fmt(l_), charts.fmt(h), lab) for a, v, l_, h, lab, _, _ in body]
-    import csv as _csv
     import io
 
+    from ..csvsafe import SafeWriter
+
     buf = io.StringIO()
-    w = _csv.writer(buf, lineterminator="\n")
+    w = SafeWriter(buf, lineterminator="\n")   # names from the data: formula cells neutralised
     w.writerow(header)
     w.writerows(csv_rows)
     return Chart(name=name, title=f"{r.label}: {p.focal_name}, its comparators and England, "
@@ -599,5 +600,7 @@ def write_report(ev: "Evaluation", out_dir: Path, *, store: Any = None) -> dict[
         if col in csv:
             csv[col] = csv[col].map(lambda ks: "; ".join(k for k in ks if k))
     paths["findings.csv"] = out_dir / "findings.csv"
-    csv.to_csv(paths["findings.csv"], index=False)
+    from ..csvsafe import write_csv
+
+    write_csv(csv, paths["findings.csv"])
     return paths

@@ -103,8 +103,10 @@ def write_screen(result: ScreenResult, out: str | Path, *, focal: str | None = N
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / "screen.csv", "skipped": out / "screen-skipped.csv", "chance": out / "screen-chance.csv",
              "html": out / "screen.html"}
-    result.table.sort_values(["q_area", "placebo_p", "indicator_id", "area_code"]).to_csv(paths["csv"], index=False)
-    pd.DataFrame([result.chance()]).to_csv(paths["chance"], index=False)
-    result.skipped.to_csv(paths["skipped"], index=False)
+    from ..csvsafe import write_csv
+
+    write_csv(result.table.sort_values(["q_area", "placebo_p", "indicator_id", "area_code"]), paths["csv"])
+    write_csv(pd.DataFrame([result.chance()]), paths["chance"])
+    write_csv(result.skipped, paths["skipped"])
     paths["html"].write_text(render_html(result, focal=focal), encoding="utf-8")
     return paths

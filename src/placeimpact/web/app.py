@@ -12,6 +12,9 @@ JSON
 Every route is a thin shell over one library call. A :class:`~placeimpact.errors.PlaceImpactError`
 becomes a 4xx carrying the library's message (404 for an unknown area or indicator, 400 for
 other bad input): JSON ``{"error": ..., "detail": ...}`` under ``/api/``, an HTML page elsewhere.
+A parameter of the wrong type or length is a 422 (request models in :mod:`.models`); a store
+held by a data load is a 503 with ``Retry-After``. Limits, HEAD, security headers and message
+scrubbing are in :mod:`.security`.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from .. import __version__
 from ..errors import PlaceImpactError, StoreError
 from ..store import Store
-from . import frameworks, pages
+from . import frameworks, models, pages, security
 from .convert import records
 
 __all__ = ["create_app"]
@@ -90,11 +93,13 @@ def _web_message(exc: PlaceImpactError) -> str:
         msg = msg.replace(str(path), Path(str(path)).name)
     for rx, words in _FOR_WEB:
         msg = rx.sub(words, msg)
-    return msg
+    return security.scrub(msg)   # no server paths or process ids; long values cut
 
 
 def _status(exc: PlaceImpactError) -> int:
-    """404 for what the store does not hold, 400 for any other bad input."""
+    """404 for what the store does not hold, 503 while it is busy, 400 for any other bad input."""
+    if isinstance(exc, security.StoreUnavailable):
+        return 503
     return 404 if isinstance(exc, StoreError) else 400
 
 
@@ -128,14 +133,15 @@ def create_app(store_path: str | Path) -> FastAPI:
     app = FastAPI(title="placeimpact", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.state.store_path = str(path)
+    security.install(app, docs_url="/api/docs")   # limits, HEAD, security headers (outermost: even on a 500)
 
     @contextmanager
     def store() -> Iterator[Store]:
-        with Store(app.state.store_path, read_only=True) as s:
+        with security.open_store(app.state.store_path) as s:   # read-only, patient while a load holds it
             yield s
 
     def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        html = _ENV.get_template(template).render(version=__version__, store_path=app.state.store_path, **context)
+        html = _ENV.get_template(template).render(version=__version__, store_path=path.name, **context)
         return HTMLResponse(html, status_code=status_code)
 
     def run_evaluation(s: Store, params: Mapping[str, Any]):
@@ -154,21 +160,34 @@ def create_app(store_path: str | Path) -> FastAPI:
     @app.exception_handler(PlaceImpactError)
     async def library_error(request: Request, exc: PlaceImpactError) -> Response:
         code = _status(exc)
+        retry = {"Retry-After": str(security.RETRY_AFTER)} if code == 503 else None
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": type(exc).__name__, "detail": _web_message(exc)}, status_code=code)
-        return page("error.html.j2", status_code=code, error=type(exc).__name__, message=_web_message(exc), code=code)
+            return JSONResponse({"error": type(exc).__name__, "detail": _web_message(exc)}, status_code=code,
+                                headers=retry)
+        resp = page("error.html.j2", status_code=code, error=type(exc).__name__, message=_web_message(exc), code=code)
+        resp.headers.update(retry or {})
+        return resp
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         """A missing or malformed parameter: the same one-message shape as the library's errors."""
         parts = []
         for e in exc.errors():
-            where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
+            loc = [str(x) for x in e.get("loc", ())]
+            where = ".".join(loc[1:] if loc and loc[0] in ("query", "path", "body", "header", "cookie") else loc)
+            where = security.scrub(where or "request", 80)
             parts.append(f"missing parameter {where!r}" if e.get("type") == "missing" else f"{where}: {e.get('msg')}")
-        detail = "; ".join(parts) or "bad request"
+        detail = security.scrub("; ".join(dict.fromkeys(parts)) or "bad request")
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": "InputError", "detail": detail}, status_code=400)
-        return page("error.html.j2", status_code=400, error="InputError", message=detail, code=400)
+            return JSONResponse({"error": "InputError", "detail": detail}, status_code=422)
+        return page("error.html.j2", status_code=422, error="InputError", message=detail, code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        """A bug: logged here, answered with a plain 500 that names no file, path or process."""
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse({"error": "InternalError", "detail": "unexpected error; it has been logged"},
+                            status_code=500)
 
     # -- pages (web/pages.py) ------------------------------------------------------------------
     pages.register(app, page, _web_message)
@@ -180,42 +199,31 @@ def create_app(store_path: str | Path) -> FastAPI:
 
     # -- JSON --------------------------------------------------------------------------------
     @app.get("/api/areas")
-    def api_areas(q: str = "") -> list[dict[str, Any]]:
+    def api_areas(q: models.Text = "") -> list[dict[str, Any]]:
         """Areas whose name contains ``q`` or whose code starts with it (all areas without ``q``)."""
         with store() as s:
             return records(s.areas(q.strip() or None, councils_first=True)[_AREA_COLUMNS])
 
     @app.get("/api/indicators")
-    def api_indicators(q: str = "") -> list[dict[str, Any]]:
+    def api_indicators(q: models.Text = "") -> list[dict[str, Any]]:
         """Indicators whose id, name or concept contains ``q``, with their observation counts."""
         with store() as s:
             df = s.indicators(q.strip() or None)
         return records(df[[c for c in _INDICATOR_COLUMNS if c in df.columns]])
 
     @app.get("/api/series")
-    def api_series(area: str, indicator: str, sex: str | None = None, age: str | None = None,
-                   category: str | None = None) -> list[dict[str, Any]]:
+    def api_series(area: models.Text, indicator: models.Text, sex: models.OptText = None, age: models.OptText = None,
+                   category: models.OptText = None) -> list[dict[str, Any]]:
         """One area's series of one indicator with 95% and 99.8% limits (as ``placeimpact series``)."""
         with store() as s:
             return records(s.series(area, indicator, sex=sex, age=age, category=category))
 
-    @app.api_route("/api/evaluate", methods=["GET", "POST"])
+    @app.get("/api/evaluate", openapi_extra=models.EVALUATE_OPENAPI_GET, operation_id="api_evaluate_get")
+    @app.post("/api/evaluate", openapi_extra=models.EVALUATE_OPENAPI, operation_id="api_evaluate_post")
     async def api_evaluate(request: Request) -> JSONResponse:
         """findings.json's document for a shipped framework; parameters in the query or a JSON body."""
-        params: dict[str, Any] = dict(request.query_params)
-        if request.method == "POST" and (await request.body()).strip():
-            try:
-                body = await request.json()
-            except ValueError:
-                body = None
-            if not isinstance(body, dict):
-                return JSONResponse({"error": "InputError", "detail": "the request body is not a JSON object; send "
-                                     "{\"framework\": ..., \"area\": ..., \"reform_start\": ...}"}, status_code=400)
-            params.update(body)
-        unknown = sorted(set(params) - set(_EVALUATE_PARAMS))
-        if unknown:
-            return JSONResponse({"error": "InputError", "detail": f"unknown parameter {unknown[0]!r}; expected some of "
-                                 + ", ".join(_EVALUATE_PARAMS)}, status_code=400)
+        body = await request.body() if request.method == "POST" else b""
+        params = models.evaluate_params(request.query_params.multi_items(), body)   # typed: 400/422, never 500
         from starlette.concurrency import run_in_threadpool
 
         return JSONResponse(await run_in_threadpool(_findings, params))
@@ -224,7 +232,7 @@ def create_app(store_path: str | Path) -> FastAPI:
         from ..report.schema import findings_document
 
         with store() as s:
-            return findings_document(run_evaluation(s, params))
+            return security.strip_paths(findings_document(run_evaluation(s, params)))   # no server paths
 
     return app
 

@@ -146,7 +146,9 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
 
     @contextmanager
     def store() -> Iterator[Store]:
-        with Store(app.state.store_path, read_only=True) as s:
+        from .security import open_store
+
+        with open_store(app.state.store_path) as s:   # read-only, patient while a data load holds it
             yield s
 
     def form_context(s: Store, form: Mapping[str, str], errors: Mapping[str, str] | None = None,
