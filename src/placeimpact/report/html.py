@@ -52,9 +52,18 @@ METHOD_TEXT: dict[str, str] = {
            "average change. It assumes the area would otherwise have moved in parallel with its comparators; diverging "
            "pre-reform trends are reported as a caveat.",
     "synthetic_control": "Synthetic control: a weighted mix of comparator areas chosen to track the area before the "
-                         "reform; the gap after the reform is the estimate. Inference is by placebo: the same analysis "
-                         "for every comparator, the p-value being the share of placebo gaps at least as large. With 15 "
+                         "reform; the gap after the reform is the estimate. Inference is by placebo (Abadie, Diamond & "
+                         "Hainmueller 2010): the same analysis for every comparator, the p-value being the share of "
+                         "areas whose post/pre-reform RMSPE ratio is at least as large. With 15 "
                          "comparators the smallest possible p-value is 1/16 = 0.0625.",
+    "conformal_synthetic_control": "The synthetic control's gap with a conformal interval (Chernozhukov, Wüthrich & Zhu "
+                                   "2021): the area's own series is permuted in time under each possible effect; needs "
+                                   "20 periods or more.",
+    "augmented_synthetic_control": "Ridge-augmented synthetic control (Ben-Michael, Feller & Rothstein 2021): the "
+                                   "synthetic control corrected by a ridge regression for what its weights could not "
+                                   "match before the reform; conformal interval.",
+    "demeaned_synthetic_control": "De-meaned synthetic control (Ferman & Pinto): the weights match the area's changes, "
+                                  "not its level (each series less its pre-reform mean); conformal interval.",
 }
 
 #: how the answer sentence counts each verdict kind (kinds it does not know are worded from their name)
