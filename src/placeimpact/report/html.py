@@ -351,6 +351,24 @@ def _spine_rows(ev: "Evaluation", national: Mapping[int, Mapping[str, Any]]) -> 
     return rows
 
 
+def _spine_svg(rows: list[dict[str, Any]], title: str) -> str:
+    """The spine chart as one standalone SVG (labels and the rows' spine cells) for figures/spine.svg."""
+    h, top, label_w = 26, 30, 330
+    parts = [f'<text x="4" y="18" font-size="14" font-weight="bold">{_xml(title)}</text>']
+    for i, r in enumerate(rows):
+        y = top + i * h
+        parts.append(f'<text x="4" y="{y + 16}" font-size="12">{_xml(r["label"][:52])}</text>')
+        if r["svg"]:
+            parts.append(r["svg"].replace("<svg ", f'<svg x="{label_w}" y="{y + 2}" ', 1))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + 210}" height="{top + h * len(rows) + 4}" '
+            f'font-family="DejaVu Sans, Arial, sans-serif" role="img"><title>{_xml(title)}</title>'
+            f'{"".join(parts)}</svg>')
+
+
+def _xml(s: Any) -> str:
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _compare_chart(r: Any, name: str) -> Chart | None:
     """Compare-areas bars: the area, its comparators and England in the latest period, with 95% intervals."""
     p, b = r.panel, r.benchmark
@@ -588,6 +606,15 @@ def write_report(ev: "Evaluation", out_dir: Path, *, store: Any = None) -> dict[
             p = fig_dir / f"{c.name}.csv"
             p.write_text(c.csv, encoding="utf-8")
             paths[f"figures/{p.name}"] = p
+    spine = _spine_rows(ev, national)
+    if spine:
+        p = fig_dir / "spine.svg"
+        p.write_text(_spine_svg(spine, f"{ev.area_name}: latest values against England"), encoding="utf-8")
+        paths["figures/spine.svg"] = p
+        p = fig_dir / "spine.csv"
+        keys = ["label", "period", "count", "value", "england", "worst", "best", "comparison", "trend"]
+        pd.DataFrame([{k: r[k] for k in keys} for r in spine]).to_csv(p, index=False)
+        paths["figures/spine.csv"] = p
     paths["report.html"] = out_dir / "report.html"
     paths["report.html"].write_text(render_html(ev, chart_list, national=national, topology=topo), encoding="utf-8")
     paths["findings.json"] = out_dir / "findings.json"
