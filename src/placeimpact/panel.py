@@ -18,12 +18,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .constants import ENGLAND, Z95
 from .errors import MethodError, StoreError
 from .periods import parse_period
 
 __all__ = ["Panel", "build_panel", "panel_from_arrays", "ENGLAND"]
 
-ENGLAND = "E92000001"
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +120,7 @@ class Panel:
     @property
     def se(self) -> np.ndarray:
         """Standard errors from the 95% limits ((uci - lci) / (2 * 1.96)); NaN where no CI."""
-        return (self.uci - self.lci) / (2 * 1.959963984540054)
+        return (self.uci - self.lci) / (2 * Z95)
 
     def with_focal(self, row: int) -> "Panel":
         """The same panel with area ``row`` as the focal area (for in-space placebos)."""

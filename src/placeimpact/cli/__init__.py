@@ -94,11 +94,33 @@ def _main() -> None:
         raise
 
 
+#: how the command line says the library's advice (:attr:`PlaceImpactError.option` / ``.action``)
+_OPTION_WORDS = {
+    "area": "pass --area", "reform_start": "pass --reform-start", "cutoff": "pass --cutoff",
+    "comparators": "choose the comparators with --group imported|computed|all or a group id "
+                   "(a framework's 'comparators:')",
+}
+_ACTION_WORDS = {
+    "search_areas": "Search with 'placeimpact areas search TEXT'.",
+    "list_indicators": "List them with 'placeimpact indicators list'.",
+}
+
+
+def cli_message(exc: PlaceImpactError) -> str:
+    """The library's message with its advice worded for the command line."""
+    msg = str(exc)
+    option = _OPTION_WORDS.get(exc.option or "")
+    if option and option not in msg:
+        msg = f"{msg.rstrip('.')} ({option})"
+    action = _ACTION_WORDS.get(exc.action or "")
+    return f"{msg} {action}" if action else msg
+
+
 def _fail(exc: PlaceImpactError) -> None:
     """One clear line on stderr, exit code 2."""
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(exc))}",
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(cli_message(exc))}",
                                                                 markup=True)
     sys.exit(2)

@@ -8,6 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from ..formatting import cell
 from ._common import Format, FormatOpt, StoreOpt, emit, open_for_read
 
 
@@ -21,8 +22,8 @@ def _with_ci(value: float, lo: float, hi: float) -> str:
     if pd.isna(value):
         return ""
     if pd.isna(lo) or pd.isna(hi):
-        return f"{value:,.4g}"
-    return f"{value:,.4g} ({lo:,.4g} to {hi:,.4g})"
+        return cell(value)
+    return f"{cell(value)} ({cell(lo)} to {cell(hi)})"
 
 
 def _short(text: str, width: int = 48) -> str:
@@ -42,7 +43,7 @@ def spine_table(df: pd.DataFrame, group: str = "group") -> pd.DataFrame:
         "breakdown": breakdown,
         "period": df["period_label"],
         "value (95% CI)": [_with_ci(v, lo, hi) for v, lo, hi in zip(df["value"], df["lci95"], df["uci95"])],
-        "comparator": df["comparator_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.4g}"),
+        "comparator": df["comparator_value"].map(cell),
         "95%": df["label95"],
         "99.8%": df["label998"],
         f"rank in {group}": rank,

@@ -171,8 +171,7 @@ def synthetic_control(
         if ps.n_placebos < 19:
             warnings.append(f"only {ps.n_placebos} donor areas: the smallest attainable placebo p-value is "
                             f"{ps.min_p:.3g}, so no 5% test is possible and the 95% interval is unbounded; "
-                            "use more donors: every area of the same tier ('--group all' on the command line, "
-                            "'comparators: all' in a framework, donors='all' in Python)")
+                            "use more donors: every area of the same tier (the 'all' comparator choice)")
         if p < 0.10 and ps.p_value > 0.10:
             warnings.append(f"the post/pre RMSPE-ratio placebo test (Abadie et al. 2010) does not single "
                             f"{panel.focal_name} out (rank {ps.rank} of {ps.n_placebos + 1}, p = {ps.p_value:.2g})")

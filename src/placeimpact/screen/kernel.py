@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..constants import Z95
 from ..methods._common import is_total, size_scale
 from ..methods.simplex import simplex_least_squares
 from ..panel import Panel
@@ -53,7 +54,7 @@ __all__ = ["screen_panel", "COLUMNS", "MIN_PRE", "MIN_AREAS"]
 
 MIN_PRE = 3
 MIN_AREAS = 5
-_Z95 = 1.959963984540054
+_Z95 = Z95
 
 COLUMNS = [
     "indicator_id", "indicator_name", "polarity", "area_code", "area_name", "n_areas", "n_pre", "n_post",

@@ -11,15 +11,19 @@ of a bulk panel equals the focal row of the single-area panel.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..geography import COMBINED_AREAS, combined_areas_of, combined_note
-from ..panel import ENGLAND, Panel, _to_date
+from ..constants import ENGLAND
+from ..panel import Panel, _to_date
 from ..periods import parse_period
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 __all__ = ["AreaType", "screen_areas", "bulk_panels", "panels_from_frame"]
 
@@ -27,22 +31,24 @@ AreaType = Literal["upper", "lower", "unitary", "metropolitan_district", "london
 _AREA_TYPES = ("upper", "lower", "unitary", "metropolitan_district", "london_borough", "county", "district")
 
 
-def screen_areas(store, area_type: str = "upper") -> pd.DataFrame:
-    """Areas of a type (``upper``/``lower`` tier or an area_type name): code, name, sorted by code."""
+def screen_areas(store: Store, area_type: str = "upper") -> pd.DataFrame:
+    """Areas of a type (``upper``/``lower`` tier or an area_type name): code, name, sorted by code.
+
+    The areas are those of :func:`~placeimpact.evaluation.comparators.tier_areas`, the
+    comparator resolver's ``all`` for a whole tier.
+    """
     if area_type not in _AREA_TYPES:
         raise InputError("unknown area type for the screen", field="area_type",
                          expected=" | ".join(_AREA_TYPES), got=area_type)
-    if area_type == "upper":
-        a = store.areas(upper_tier=True)
-    elif area_type == "lower":
-        a = store.frame("SELECT * FROM areas WHERE lower_tier ORDER BY code")
-    else:
-        a = store.areas(area_type=area_type)
-    return a[["code", "name"]].sort_values("code").reset_index(drop=True)
+    from ..evaluation.comparators import tier_areas
+
+    codes = tier_areas(store, area_type)
+    names = store.area_names(codes)
+    return pd.DataFrame({"code": codes, "name": [names.get(c) for c in codes]})
 
 
 def bulk_panels(
-    store,
+    store: Store,
     *,
     reform_start: str | date,
     area_type: str = "upper",
@@ -55,22 +61,17 @@ def bulk_panels(
     indicator in the store. Indicators with no data for these areas are left out.
     """
     areas = screen_areas(store, area_type)
-    meta = store.frame("SELECT * FROM indicators ORDER BY id")
+    meta = store.indicator_table()
     if isinstance(indicators, str):      # one id, not its characters
         indicators = [indicators]
     if indicators is not None:
         ids = [store.indicator(i)["id"] for i in indicators]
         meta = meta[meta["id"].isin(ids)]
     co = _to_date(cutoff, "cutoff", end=True)
-    sql = ("SELECT indicator_id, area_code, sex, age, category, period_start, period_end, period_label, "
-           "value, lci95, uci95 FROM observations WHERE area_code IN (SELECT unnest(?)) "
-           "AND indicator_id IN (SELECT unnest(?))")
     combos = combined_areas_of(areas["code"])
-    params: list = [[*areas["code"], ENGLAND, *combos], meta["id"].tolist()]
-    if co is not None:
-        sql += " AND period_end <= CAST(? AS DATE)"
-        params.append(co.isoformat())
-    obs = _give_combined(store.frame(sql, params), combos)
+    raw = store.bulk_observations(meta["id"].tolist(), [*areas["code"], ENGLAND, *combos],
+                                  until=co.isoformat() if co is not None else None)
+    obs = _give_combined(raw, combos)
     return panels_from_frame(obs, meta=meta, areas=areas, reform_start=reform_start, cutoff=co)
 
 
