@@ -20,6 +20,7 @@ import pandas as pd
 
 from .constants import ENGLAND, Z95
 from .errors import MethodError, StoreError
+from .panel_rules import choose_breakdowns, join_exact_recodes, main_lengths, period_lengths, recode_sources
 from .periods import parse_period
 
 __all__ = ["Panel", "build_panel", "panel_from_arrays", "ENGLAND"]
@@ -259,8 +260,7 @@ def build_panel(
         bd = store.breakdowns(ind["id"])
         if bd.empty:
             raise MethodError(f"indicator {ind['id']} has no observations")
-        pref = bd.assign(score=(bd["sex"] == "Persons") * 4 + (bd["age"] == "All ages") * 2 + (bd["category"] == ""))
-        pref = pref.sort_values(["score", "n"], ascending=False).iloc[0]
+        pref = choose_breakdowns(bd.assign(indicator_id=ind["id"])).iloc[0]
         sex = pref["sex"] if sex is None else sex
         age = pref["age"] if age is None else age
         category = pref["category"] if category is None else category
@@ -268,24 +268,20 @@ def build_panel(
     # boundary changes: series published under a predecessor's code join the current code only
     # where the change was exact (a recode, or a county replaced by one unitary on the same
     # boundary); merged or split areas are never mixed with their successors
-    from .geography import (COMBINED_AREAS, _exact_targets, assign_combined, combined_areas_of, harmonise,
-                            successor_map)
+    from .geography import COMBINED_AREAS, assign_combined, combined_areas_of
 
     wanted = {focal, ENGLAND, *comp}
-    changes = successor_map(store)
-    targets = _exact_targets(changes) if len(changes) else {}
-    preds = [old for old, new in targets.items() if new in wanted]
+    targets, preds = recode_sources(store, list(wanted))
     # councils published only inside a combined area (Cornwall with the Isles of Scilly, as E67000002)
     combos = combined_areas_of(wanted)
     obs = store.observations(ind["id"], areas=[focal, ENGLAND, *comp, *preds, *combos], sex=sex, age=age,
                              category=category, until=co.isoformat() if co else None)
     if preds and len(obs):
-        obs = harmonise(obs, store)
+        obs = join_exact_recodes(obs, targets)
         recoded = obs[(obs["boundary_status"] == "recoded") & (obs["area_code"] == focal)]
         if len(recoded):
             warnings.append(f"{len(recoded)} periods of {focal} were published under its former code(s) "
                             f"{', '.join(sorted(set(recoded['reported_code'])))} (same boundary) and are joined")
-        obs = obs[obs["boundary_status"] != "superseded"]
     if combos and len(obs):
         # a member council with values of its own anywhere (any breakdown or period, under its code or an
         # exactly recoded one) uses only those; one without gets the combined series, in one row only
@@ -303,9 +299,8 @@ def build_panel(
                           + (f" up to {co}" if co else "") + f" (sex={sex}, age={age}, category={category!r})"
                           + (f": {why}" if why else ""))
     # keep the period kind the focal series mostly uses (e.g. 3-year rolling, not pooled 5-year)
-    lengths = (pd.to_datetime(obs["period_end"]) - pd.to_datetime(obs["period_start"])).dt.days
-    obs = obs.assign(_len=(lengths / 365.25).round(0).clip(lower=0))
-    main_len = obs.loc[obs["area_code"] == focal, "_len"].mode().iloc[0]
+    obs = obs.assign(_len=period_lengths(obs), indicator_id=ind["id"])
+    main_len = main_lengths(obs[obs["area_code"] == focal])["_len"].iloc[0]
     n_other = int((obs.loc[obs["area_code"] == focal, "_len"] != main_len).sum())
     if n_other:
         warnings.append(f"{n_other} focal periods of another length were left out")

@@ -43,6 +43,7 @@ AUTHORITATIVE_AREA_SOURCES = frozenset({"lookups", "fingertips-areas"})
 
 
 def default_store_path() -> Path:
+    """``$PLACEIMPACT_STORE`` or ``placeimpact.duckdb`` in the working directory."""
     return Path(os.environ.get("PLACEIMPACT_STORE", "placeimpact.duckdb"))
 
 
@@ -834,6 +835,11 @@ class Store:
         WHERE o.area_code <> ? AND coalesce(o.area_type, '') <> 'region' {region_filter}
         """
         return self.frame(sql, params)
+
+    def breakdown_counts(self, indicator_ids: Sequence[str]) -> pd.DataFrame:
+        """``indicator_id, sex, age, category, n``: rows per breakdown of each indicator, over every area."""
+        return self.frame("SELECT indicator_id, sex, age, category, count(*) AS n FROM observations "
+                          "WHERE indicator_id IN (SELECT unnest(?)) GROUP BY ALL", [list(indicator_ids)])
 
     def bulk_observations(self, indicator_ids: Sequence[str], areas: Sequence[str], *, until: str | None = None,
                           min_periods: int = 0) -> pd.DataFrame:

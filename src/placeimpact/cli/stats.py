@@ -13,6 +13,7 @@ from ._common import Format, FormatOpt, StoreOpt, emit, open_for_read
 
 
 class Versus(str, Enum):
+    """What ``benchmark`` compares an area with."""
     england = "england"
     region = "region"
     neighbours = "neighbours"

@@ -118,6 +118,7 @@ class Verdict:
 
 @dataclass(frozen=True)
 class DomainSummary:
+    """The verdicts of one domain of the framework, counted and said in a sentence."""
     name: str
     counts: Mapping[str, int]
     text: str
