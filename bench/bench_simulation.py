@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from placeimpact.methods import get_method  # noqa: E402
-from placeimpact.methods._gls import ar1_corr, averaging_matrix  # noqa: E402
+from placeimpact.methods._gls import ar1_corr  # noqa: E402
 from placeimpact.methods.its import segmented_design  # noqa: E402
 from placeimpact.simulate import PARAMS, simulate_panels, true_effect  # noqa: E402
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from .constants import ENGLAND, Z95
 from .errors import MethodError, StoreError
 from .panel_rules import choose_breakdowns, join_exact_recodes, main_lengths, period_lengths, recode_sources
 from .periods import parse_period
+
+if TYPE_CHECKING:
+    from .store import Store
 
 __all__ = ["Panel", "build_panel", "panel_from_arrays", "ENGLAND"]
 
@@ -211,7 +214,7 @@ def panel_from_arrays(
 
 
 def build_panel(
-    store,
+    store: Store,
     *,
     indicator: str,
     area: str,
@@ -242,18 +245,8 @@ def build_panel(
     co = _to_date(cutoff, "cutoff", end=True)
     warnings: list[str] = []
 
-    group_id = None
-    if isinstance(comparators, str):
-        group_id = comparators
-        g = store.groups(focal=focal, group_id=comparators)
-        if g.empty:
-            raise StoreError(f"comparator group {comparators!r} has no members for {focal}; "
-                             "list groups with 'placeimpact neighbours --area ...'")
-        comp = [c for c in g.sort_values("rank")["member_area"].tolist() if c != focal]
-    elif comparators is None:
-        comp = same_tier_codes(store, focal)
-    else:
-        comp = [store.resolve_area(c) for c in comparators if c != focal]
+    group_id = comparators if isinstance(comparators, str) else None
+    comp = _comparator_codes(store, focal, comparators)
 
     # breakdown: the one asked for, else the most common
     if sex is None or age is None or category is None:
@@ -265,32 +258,8 @@ def build_panel(
         age = pref["age"] if age is None else age
         category = pref["category"] if category is None else category
 
-    # boundary changes: series published under a predecessor's code join the current code only
-    # where the change was exact (a recode, or a county replaced by one unitary on the same
-    # boundary); merged or split areas are never mixed with their successors
-    from .geography import COMBINED_AREAS, assign_combined, combined_areas_of
-
-    wanted = {focal, ENGLAND, *comp}
-    targets, preds = recode_sources(store, list(wanted))
-    # councils published only inside a combined area (Cornwall with the Isles of Scilly, as E67000002)
-    combos = combined_areas_of(wanted)
-    obs = store.observations(ind["id"], areas=[focal, ENGLAND, *comp, *preds, *combos], sex=sex, age=age,
-                             category=category, until=co.isoformat() if co else None)
-    if preds and len(obs):
-        obs = join_exact_recodes(obs, targets)
-        recoded = obs[(obs["boundary_status"] == "recoded") & (obs["area_code"] == focal)]
-        if len(recoded):
-            warnings.append(f"{len(recoded)} periods of {focal} were published under its former code(s) "
-                            f"{', '.join(sorted(set(recoded['reported_code'])))} (same boundary) and are joined")
-    if combos and len(obs):
-        # a member council with values of its own anywhere (any breakdown or period, under its code or an
-        # exactly recoded one) uses only those; one without gets the combined series, in one row only
-        members = [m for c in combos for m in COMBINED_AREAS[c].member_codes if m in wanted]
-        mine = store.observations(ind["id"], areas=members + [old for old in preds if targets[old] in members])
-        mine = mine[mine["value"].notna()]
-        own = set(mine["area_code"].map(targets).fillna(mine["area_code"]))
-        obs, notes = assign_combined(obs, [focal, *comp], own=own)
-        warnings += notes
+    obs = _panel_rows(store, ind["id"], focal, comp, sex=sex, age=age, category=category, cutoff=co,
+                      warnings=warnings)
     f = obs[obs["area_code"] == focal]
     if f["value"].notna().sum() == 0:
         why = next((w for w in warnings if w.startswith(f"{store.area(focal).get('name')} ({focal}) has no values "
@@ -305,6 +274,73 @@ def build_panel(
     if n_other:
         warnings.append(f"{n_other} focal periods of another length were left out")
     obs = obs[obs["_len"] == main_len]
+    periods, codes, arrs, eng, names = _arrays(obs, focal, comp, warnings)
+    labels = periods["period_label"].tolist()
+    warnings += _validity_warnings(store.area(focal))
+    starts = pd.to_datetime(periods["period_start"]).to_numpy().astype("datetime64[D]")
+    ends = pd.to_datetime(periods["period_end"]).to_numpy().astype("datetime64[D]")
+    t = np.array([parse_period(lab).mid_year for lab in labels])
+    years = float(np.median((ends - starts).astype(float) + 1) / 365.25) if len(labels) else 1.0
+    return Panel(
+        indicator_id=ind["id"], indicator_name=ind["name"], unit=ind.get("unit") or "",
+        value_type=ind.get("value_type") or "mean", polarity=polarity or ind.get("polarity") or "no_judgement",
+        area_codes=tuple(codes), area_names=tuple(names[c] or _area_name(store, c) for c in codes),
+        period_labels=tuple(labels),
+        period_start=starts, period_end=ends, t=t, values=arrs["value"], lci=arrs["lci95"], uci=arrs["uci95"],
+        count=arrs["count"], denominator=arrs["denominator"], england_values=eng["value"],
+        england_lci=eng["lci95"], england_uci=eng["uci95"], reform_start=rs, cutoff=co, period_years=years,
+        sex=sex, age=age, category=category, group_id=group_id, warnings=tuple(warnings),
+    )
+
+
+def _comparator_codes(store: Store, focal: str, comparators: Sequence[str] | str | None) -> list[str]:
+    """The comparator codes for ``build_panel``'s ``comparators`` (a group id, None for the tier, or areas)."""
+    if isinstance(comparators, str):
+        g = store.groups(focal=focal, group_id=comparators)
+        if g.empty:
+            raise StoreError(f"comparator group {comparators!r} has no members for {focal}")
+        return [c for c in g.sort_values("rank")["member_area"].tolist() if c != focal]
+    if comparators is None:
+        return same_tier_codes(store, focal)
+    return [store.resolve_area(c) for c in comparators if c != focal]
+
+
+def _panel_rows(store: Store, ind_id: str, focal: str, comp: list[str], *, sex: str, age: str, category: str,
+                cutoff: date | None, warnings: list[str]) -> pd.DataFrame:
+    """The panel's observations of one breakdown, exact recodes joined and combined series assigned."""
+    co = cutoff
+    # boundary changes: series published under a predecessor's code join the current code only
+    # where the change was exact (a recode, or a county replaced by one unitary on the same
+    # boundary); merged or split areas are never mixed with their successors
+    from .geography import COMBINED_AREAS, assign_combined, combined_areas_of
+
+    wanted = {focal, ENGLAND, *comp}
+    targets, preds = recode_sources(store, list(wanted))
+    # councils published only inside a combined area (Cornwall with the Isles of Scilly, as E67000002)
+    combos = combined_areas_of(wanted)
+    obs = store.observations(ind_id, areas=[focal, ENGLAND, *comp, *preds, *combos], sex=sex, age=age,
+                             category=category, until=co.isoformat() if co else None)
+    if preds and len(obs):
+        obs = join_exact_recodes(obs, targets)
+        recoded = obs[(obs["boundary_status"] == "recoded") & (obs["area_code"] == focal)]
+        if len(recoded):
+            warnings.append(f"{len(recoded)} periods of {focal} were published under its former code(s) "
+                            f"{', '.join(sorted(set(recoded['reported_code'])))} (same boundary) and are joined")
+    if combos and len(obs):
+        # a member council with values of its own anywhere (any breakdown or period, under its code or an
+        # exactly recoded one) uses only those; one without gets the combined series, in one row only
+        members = [m for c in combos for m in COMBINED_AREAS[c].member_codes if m in wanted]
+        mine = store.observations(ind_id, areas=members + [old for old in preds if targets[old] in members])
+        mine = mine[mine["value"].notna()]
+        own = set(mine["area_code"].map(targets).fillna(mine["area_code"]))
+        obs, notes = assign_combined(obs, [focal, *comp], own=own)
+        warnings += notes
+    return obs
+
+
+def _arrays(obs: pd.DataFrame, focal: str, comp: list[str], warnings: list[str]
+            ) -> tuple[pd.DataFrame, list[str], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, str]]:
+    """Periods, area codes (focal first), (area x period) arrays, England's arrays and names from the rows."""
     periods = (obs[["period_label", "period_start", "period_end"]].drop_duplicates("period_label")
                .sort_values(["period_start", "period_end"]))
     labels = periods["period_label"].tolist()
@@ -333,25 +369,16 @@ def build_panel(
             names[r.area_code] = r.area_name or r.area_code
         for k in arrs:
             arrs[k][i, j] = getattr(r, k)
-    a = store.area(focal)
+    return periods, codes, arrs, eng, names
+
+
+def _validity_warnings(a: dict) -> list[str]:
+    """Sentences saying that the focal area was abolished, or created after 1998, and what that means."""
+    out = []
     if a.get("valid_to") is not None and not pd.isna(a.get("valid_to")):
-        warnings.append(f"{a.get('name')} was abolished on {pd.Timestamp(a['valid_to']):%Y-%m-%d} "
-                        f"(replaced by {a.get('replaced_by')}); "
-                        "its series ends there")
+        out.append(f"{a.get('name')} was abolished on {pd.Timestamp(a['valid_to']):%Y-%m-%d} "
+                   f"(replaced by {a.get('replaced_by')}); its series ends there")
     if a.get("valid_from") is not None and not pd.isna(a.get("valid_from")) and pd.Timestamp(a["valid_from"]).year > 1998:
-        warnings.append(f"{a.get('name')} was created on {pd.Timestamp(a['valid_from']):%Y-%m-%d}; "
-                        "earlier data belongs to its predecessors")
-    starts = pd.to_datetime(periods["period_start"]).to_numpy().astype("datetime64[D]")
-    ends = pd.to_datetime(periods["period_end"]).to_numpy().astype("datetime64[D]")
-    t = np.array([parse_period(lab).mid_year for lab in labels])
-    years = float(np.median((ends - starts).astype(float) + 1) / 365.25) if len(labels) else 1.0
-    return Panel(
-        indicator_id=ind["id"], indicator_name=ind["name"], unit=ind.get("unit") or "",
-        value_type=ind.get("value_type") or "mean", polarity=polarity or ind.get("polarity") or "no_judgement",
-        area_codes=tuple(codes), area_names=tuple(names[c] or _area_name(store, c) for c in codes),
-        period_labels=tuple(labels),
-        period_start=starts, period_end=ends, t=t, values=arrs["value"], lci=arrs["lci95"], uci=arrs["uci95"],
-        count=arrs["count"], denominator=arrs["denominator"], england_values=eng["value"],
-        england_lci=eng["lci95"], england_uci=eng["uci95"], reform_start=rs, cutoff=co, period_years=years,
-        sex=sex, age=age, category=category, group_id=group_id, warnings=tuple(warnings),
-    )
+        out.append(f"{a.get('name')} was created on {pd.Timestamp(a['valid_from']):%Y-%m-%d}; "
+                   "earlier data belongs to its predecessors")
+    return out

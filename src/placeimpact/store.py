@@ -369,7 +369,8 @@ class Store:
         ``councils_first`` puts local authorities first, then regions and countries, then other
         areas (police force, NHS and ITL areas share councils' names), each by code.
         """
-        sql, where, params = "SELECT * FROM areas", [], []
+        sql, where = "SELECT * FROM areas", []
+        params: list[object] = []
         if search:
             where.append("(name ILIKE ? OR code ILIKE ?)")
             params += [f"%{search}%", f"{search}%"]

@@ -206,6 +206,59 @@ class _Progress:
             self.bar.update(self.task, advance=1, description=text[:48])
 
 
+def _run_methods(fns: Mapping[str, Callable[..., MethodResult]], panel: Panel | None, err: str | None, ind_id: str,
+                 focal: str, on_error: OnError, errors: list[str], step: Callable[[str], None]) -> list[MethodResult]:
+    """Every method on one outcome's panel: a MethodError (or no panel) is a not-assessed result; a bug is
+    recorded in ``errors`` (or raised, with ``on_error="raise"``)."""
+    results: list[MethodResult] = []
+    for m, fn in fns.items():
+        step(m)
+        if panel is None:
+            results.append(_failed(m, ind_id, focal, str(err)))
+            continue
+        try:
+            results.append(fn(panel))
+        except MethodError as exc:
+            results.append(_failed(m, ind_id, focal, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a bug in a method must not sink the whole report
+            if on_error == "raise":
+                exc.add_note(f"while running {m} on {ind_id} for {focal}")
+                raise
+            msg = f"{m} failed unexpectedly on {ind_id} ({type(exc).__name__}: {exc}); please report this"
+            errors.append(msg)
+            results.append(_failed(m, ind_id, focal, msg))
+    return results
+
+
+def _prepare(store: Store, framework: str | Path | Mapping[str, Any] | Framework, *, area: str | None,
+             reform_start: str | date | None, cutoff: str | date | None, methods: Sequence[str] | None
+             ) -> tuple[Framework, Framework, dict[str, Callable[..., MethodResult]], str]:
+    """The framework as read and with its overrides, its methods and the focal area's code.
+
+    Errors name the framework's file, line and field."""
+    original = load_framework(framework)
+    fw = original.with_overrides(area=area, reform_start=reform_start, cutoff=cutoff)
+    for key, val in (("area", fw.area), ("reform_start", fw.reform_start)):
+        if val is None:
+            err = FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
+                                 expected="a value in the file or given with the evaluation",
+                                 hint=f"Add '{key}:' to the file or give the {key.replace('_', ' ')}")
+            err.option = key
+            raise err
+    names = tuple(methods) if methods is not None else fw.methods
+    try:
+        fns: dict[str, Callable[..., MethodResult]] = {m: get_method(m) for m in names}
+    except ValueError as exc:
+        raise FrameworkError(str(exc), path=fw.path, line=fw.line_of("methods"), field="methods") from None
+    _load_local_data(store, fw)
+    try:
+        focal = store.resolve_area(str(fw.area))
+    except StoreError as exc:
+        raise FrameworkError("unknown area", path=fw.path, line=fw.line_of("area"), field="area", got=fw.area,
+                             hint=str(exc)) from None
+    return original, fw, fns, focal
+
+
 # -- the run ---------------------------------------------------------------------------------
 def evaluate(
     store: Store,
@@ -244,33 +297,14 @@ def evaluate(
     if on_error not in ("record", "raise"):
         raise ValueError(f"on_error must be 'record' or 'raise'; got {on_error!r}")
     t0 = time.perf_counter()
-    original = load_framework(framework)
-    fw = original.with_overrides(area=area, reform_start=reform_start, cutoff=cutoff)
-    for key, val in (("area", fw.area), ("reform_start", fw.reform_start)):
-        if val is None:
-            err = FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
-                                 expected="a value in the file or given with the evaluation",
-                                 hint=f"Add '{key}:' to the file or give the {key.replace('_', ' ')}")
-            err.option = key
-            raise err
-    names = tuple(methods) if methods is not None else fw.methods
-    try:
-        fns: dict[str, Callable[..., MethodResult]] = {m: get_method(m) for m in names}
-    except ValueError as exc:
-        raise FrameworkError(str(exc), path=fw.path, line=fw.line_of("methods"), field="methods") from None
-    _load_local_data(store, fw)
-    try:
-        focal = store.resolve_area(fw.area)
-    except StoreError as exc:
-        raise FrameworkError("unknown area", path=fw.path, line=fw.line_of("area"), field="area", got=fw.area,
-                             hint=str(exc)) from None
+    original, fw, fns, focal = _prepare(store, framework, area=area, reform_start=reform_start, cutoff=cutoff,
+                                        methods=methods)
     area_name = str(store.area(focal).get("name") or focal)
     fw = _retitle(store, original, fw, focal, area_name)
     meta = check_framework(store, fw)
     comp = _comparators(store, fw, focal)
     comp_arg, comp_codes, comp_text = comp.panel_arg, comp.codes, comp.text
-    names_df = store.areas()
-    name_of = dict(zip(names_df["code"], names_df["name"]))
+    name_of = store.area_names(comp_codes)
     pairs = fw.indicators
     runs: list[OutcomeRun] = []
     errors: list[str] = []
@@ -287,23 +321,8 @@ def evaluate(
                                     category=spec.category, polarity=spec.polarity)
             except (MethodError, StoreError) as exc:
                 err = str(exc)
-            results: list[MethodResult] = []
-            for m, fn in fns.items():
-                bar.step(f"{label}: {METHOD_NAMES.get(m, m)}")
-                if panel is None:
-                    results.append(_failed(m, ind["id"], focal, str(err)))
-                    continue
-                try:
-                    results.append(fn(panel))
-                except MethodError as exc:
-                    results.append(_failed(m, ind["id"], focal, str(exc)))
-                except Exception as exc:  # noqa: BLE001 - a bug in a method must not sink the whole report
-                    if on_error == "raise":
-                        exc.add_note(f"while running {m} on {ind['id']} for {focal}")
-                        raise
-                    msg = f"{m} failed unexpectedly on {ind['id']} ({type(exc).__name__}: {exc}); please report this"
-                    errors.append(msg)
-                    results.append(_failed(m, ind["id"], focal, msg))
+            results = _run_methods(fns, panel, err, ind["id"], focal, on_error, errors,
+                                   lambda m: bar.step(f"{label}: {METHOD_NAMES.get(m, m)}"))
             runs.append(OutcomeRun(
                 outcome=k, domain=domain.name, spec=spec, indicator=dict(ind), label=label, panel=panel,
                 results=tuple(results), benchmark=benchmark_latest(panel) if panel is not None else None,
