@@ -151,14 +151,14 @@ class Panel:
         return pd.concat(rows, ignore_index=True)
 
 
-def same_tier_codes(store, focal: str) -> list[str]:
+def same_tier_codes(store: Store, focal: str) -> list[str]:
     """Every other area of the focal area's tier (upper tier) or type: the comparators of ``comparators=None``."""
     a = store.area(focal)
     same = store.areas(upper_tier=True) if a.get("upper_tier") else store.areas(area_type=a.get("area_type"))
     return [c for c in same["code"].tolist() if c != focal]
 
 
-def _area_name(store, code: str) -> str:
+def _area_name(store: Store, code: str) -> str:
     try:
         return str(store.area(code).get("name") or code)
     except Exception:   # an area the register does not hold: its code stands for it

@@ -140,9 +140,11 @@ def _comparators(store: Store, fw: Framework, focal: str) -> Comparators:
         return resolve_comparators(store, focal, fw.comparators, reform_start=fw.reform_start)
     except ComparatorError as exc:
         expected = ("one of " + ", ".join(exc.stored)) if exc.stored else "a stored group id"
-        raise FrameworkError(str(exc), path=fw.path, line=fw.line_of("comparators"), field=exc.field,
+        err = FrameworkError(str(exc), path=fw.path, line=fw.line_of("comparators"), field=exc.field,
                              expected=expected if exc.field == "comparators" else None, got=exc.got,
-                             hint=exc.hint[:1].upper() + exc.hint[1:] if exc.hint else None) from None
+                             hint=exc.hint[:1].upper() + exc.hint[1:] if exc.hint else None)
+        err.option = "comparators"
+        raise err from None
 
 
 def _retitle(store: Store, original: Framework, fw: Framework, focal: str, area_name: str) -> Framework:
