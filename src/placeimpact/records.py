@@ -66,6 +66,7 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "ci_method": "VARCHAR",     # wilson, byar, dobson, t, published, none
     "concept": "VARCHAR",       # shared key linking the same concept across sources, e.g. "healthy-life-expectancy"
     "description": "VARCHAR",
+    "collection": "VARCHAR",    # survey (national sample survey) | own-survey | None (see placeimpact.experience)
 }
 
 OBSERVATION_COLUMNS: dict[str, str] = {
@@ -131,6 +132,10 @@ def indicator_frame(data: pd.DataFrame | Iterable[dict] | None = None) -> pd.Dat
     out = _frame(INDICATOR_COLUMNS, df)
     out["polarity"] = out["polarity"].fillna("no_judgement")
     out["multiplier"] = out["multiplier"].fillna(1.0).astype(float)
+    if len(out):
+        from .experience import collection_of
+
+        out["collection"] = out["collection"].where(out["collection"].notna(), out["id"].map(collection_of))
     return out
 
 

@@ -153,6 +153,8 @@ class Store:
         c = self.con
         _run(c, _ddl("areas", AREA_COLUMNS, ", PRIMARY KEY (code)"))
         _run(c, _ddl("indicators", INDICATOR_COLUMNS, ", PRIMARY KEY (id)"))
+        # stores made before indicators had a collection (survey measures) gain the column
+        _run(c, "ALTER TABLE indicators ADD COLUMN IF NOT EXISTS collection VARCHAR")
         _run(c, _ddl("observations", OBSERVATION_COLUMNS | {"import_id": "INTEGER"}))
         _run(c, _ddl("comparator_groups", GROUP_COLUMNS | {"import_id": "INTEGER"}))
         _run(c, 

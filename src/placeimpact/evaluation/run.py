@@ -20,8 +20,10 @@ import pandas as pd
 
 from ..errors import FrameworkError, MethodError, PlaceImpactError, StoreError
 from ..methods import get_method
+from ..experience import experience_caveat
 from ..methods.result import MethodResult
 from ..methods.runner import not_assessed as _failed
+from ..methods.wave_change import needs_wave_comparison, wave_change
 from ..panel import Panel, build_panel
 from .comparators import ComparatorError, Comparators, resolve_comparators
 from .context import benchmark_latest, data_caveats, period_counts
@@ -167,18 +169,16 @@ def _retitle(store: Store, original: Framework, fw: Framework, focal: str, area_
 
 
 def _load_local_data(store: Store, fw: Framework) -> None:
+    """Import the framework's own data files (local indicator CSVs and survey files) before evaluating."""
     if not fw.data:
         return
-    try:
-        from ..sources import local_csv
-    except ImportError:
-        raise FrameworkError("this installation has no local-CSV reader", path=fw.path, line=fw.line_of("data"),
-                             field="data", hint="Remove the data entries or update placeimpact") from None
+    from ..sources import read_user_file
+
     for p in fw.data:
         if not p.exists():
             raise FrameworkError("the local data file does not exist", path=fw.path, line=fw.line_of("data"),
                                  field="data", got=str(p), hint="Paths are relative to the framework file")
-    store.import_batches([local_csv.read_file(p) for p in fw.data])
+    store.import_batches([read_user_file(p) for p in fw.data])
 
 
 class _Progress:
@@ -208,6 +208,12 @@ class _Progress:
             self.bar.update(self.task, advance=1, description=text[:48])
 
 
+def _caveats(panel: Panel | None, ind: Mapping[str, Any]) -> tuple[str, ...]:
+    """What limits the evaluation of one outcome: the panel's data caveats and a survey measure's note."""
+    note = experience_caveat(ind)
+    return (data_caveats(panel) if panel is not None else ()) + ((note,) if note else ())
+
+
 def _run_methods(fns: Mapping[str, Callable[..., MethodResult]], panel: Panel | None, err: str | None, ind_id: str,
                  focal: str, on_error: OnError, errors: list[str], step: Callable[[str], None]) -> list[MethodResult]:
     """Every method on one outcome's panel: a MethodError (or no panel) is a not-assessed result; a bug is
@@ -229,6 +235,11 @@ def _run_methods(fns: Mapping[str, Callable[..., MethodResult]], panel: Panel | 
             msg = f"{m} failed unexpectedly on {ind_id} ({type(exc).__name__}: {exc}); please report this"
             errors.append(msg)
             results.append(_failed(m, ind_id, focal, msg))
+    if panel is not None and needs_wave_comparison(panel):   # e.g. a council's own survey
+        try:
+            results.append(wave_change(panel))
+        except MethodError as exc:
+            results.append(_failed("wave_change", ind_id, focal, str(exc)))
     return results
 
 
@@ -328,7 +339,7 @@ def evaluate(
             runs.append(OutcomeRun(
                 outcome=k, domain=domain.name, spec=spec, indicator=dict(ind), label=label, panel=panel,
                 results=tuple(results), benchmark=benchmark_latest(panel) if panel is not None else None,
-                caveats=data_caveats(panel) if panel is not None else (),
+                caveats=_caveats(panel, ind),
                 periods=period_counts(panel) if panel is not None else {}, error=err))
     findings = _findings(runs, focal, area_name)
     reform_words = f"the reform starting {fw.reform_start.day} {fw.reform_start:%B %Y}"

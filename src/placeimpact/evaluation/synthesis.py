@@ -41,6 +41,7 @@ METHOD_NAMES: dict[str, str] = {
     "its": "Interrupted time series",
     "trend_difference": "Trend difference",
     "change_vs_neighbours": "Change ranked against neighbours",
+    "wave_change": "Change between survey waves",
 }
 
 FINDING_COLUMNS: tuple[str, ...] = (

@@ -17,7 +17,7 @@ from typing import Iterator
 
 from ..records import Batch
 
-__all__ = ["FOLDERS", "read_tree", "reader_for"]
+__all__ = ["FOLDERS", "read_tree", "reader_for", "read_user_file"]
 
 #: top-level folder of ../shared/data -> reader module (relative to this package)
 FOLDERS: dict[str, str] = {
@@ -34,6 +34,7 @@ FOLDERS: dict[str, str] = {
     "health-index": "health_index",
     "fingertips-api": "fingertips_csv",   # written by 'data fetch'
     "local": "local_csv",                 # a user's own long CSVs (docs/local-csv-format.md)
+    "surveys": "survey",                  # a user's own survey results (docs/survey-format.md)
 }
 
 
@@ -77,6 +78,7 @@ FILE_READERS: dict[str, str] = {
     "comparator-csv": "comparator_csv",   # a user's own neighbour list (docs/comparator-csv-format.md)
     "fingertips-csv": "fingertips_csv",
     "local-csv": "local_csv",
+    "survey": "survey",                   # survey results, CSV or .xlsx (docs/survey-format.md)
 }
 
 
@@ -91,6 +93,19 @@ def read_file_as(path: Path, source: str | None) -> Batch:
         raise InputError("the file does not exist" if not Path(path).exists() else "not a file", path=path)
     mod = importlib.import_module(f"{__name__}.{FILE_READERS[source]}")
     return complete_cis(mod.read_file(Path(path)))
+
+
+def read_user_file(path: Path) -> Batch:
+    """A user's own data file, by its shape: a survey file (.xlsx, or a CSV whose header has
+    ``question_id`` and ``response``; ``docs/survey-format.md``) or a local indicator CSV
+    (``docs/local-csv-format.md``)."""
+    path = Path(path)
+    survey = path.suffix.lower() in (".xlsx", ".xlsm")
+    if not survey and path.is_file():
+        with path.open("rb") as f:
+            head = f.readline(4096).decode("utf-8-sig", errors="replace").lower()
+        survey = "question_id" in head and "response" in head
+    return read_file_as(path, "survey" if survey else "local-csv")
 
 
 def complete_cis(batch: Batch) -> Batch:

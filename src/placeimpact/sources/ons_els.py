@@ -84,6 +84,7 @@ POLARITY: dict[str, str] = {
     "gross-disposable-household-income": "high_is_good",
     "gross-median-weekly-pay": "high_is_good",
     "life-satisfaction": "high_is_good",
+    "satisfaction": "high_is_good",                 # APS life satisfaction (personal-wellbeing-estimates)
     "happiness": "high_is_good",
     "feeling-life-is-worthwhile": "high_is_good",
     "worthwhile": "high_is_good",
