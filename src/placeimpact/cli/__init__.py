@@ -97,8 +97,8 @@ def _main() -> None:
 #: how the command line says the library's advice (:attr:`PlaceImpactError.option` / ``.action``)
 _OPTION_WORDS = {
     "area": "pass --area", "reform_start": "pass --reform-start", "cutoff": "pass --cutoff",
-    "comparators": "choose the comparators with --group imported|computed|all or a group id "
-                   "(a framework's 'comparators:')",
+    "comparators": "choose the comparators: --group imported, computed, all or a group id; "
+                   "'comparators:' in a framework",
 }
 _ACTION_WORDS = {
     "search_areas": "Search with 'placeimpact areas search TEXT'.",
