@@ -65,8 +65,10 @@ def main() -> None:
     ours = float(np.median(times))
     d = r.diagnostics
     print(f"panel: {panel.n_areas} areas x {panel.n_periods} periods, {d['n_pre']} pre, {d['n_post']} post")
-    print(f"Wigan: estimate {r.estimate:.3f} (95% CI {r.ci_low:.3f} to {r.ci_high:.3f}), p mean-gap {r.p_value:.3f}, "
-          f"p RMSPE-ratio {d['p_value_rmspe_ratio']:.3f} (rank {d['placebo_rank']} of {d['n_placebos'] + 1}), "
+    ex5 = d["exclusions"]["pre_mspe_over_5x"]
+    print(f"Wigan: estimate {r.estimate:.3f} (95% CI {r.ci_low:.3f} to {r.ci_high:.3f}), ADH test: {r.label}, "
+          f"p {r.p_value:.3f} (without placebos over 5x pre-MSPE: p {ex5['p_value']:.3f}, rank {ex5['rank']} of "
+          f"{ex5['n_placebos'] + 1}; mean-gap statistic p {d['p_value_mean_gap']:.3f}), MDE {r.mde:.3f}, "
           f"pre-RMSPE {d['pre_rmspe']:.3f}, in-time placebo {d['placebo_time_estimate']:.3f}, "
           f"leave-one-out {d['loo_low']:.3f} .. {d['loo_high']:.3f}; evidence {r.evidence}")
     print(f"ours: whole method median {ours * 1e3:.1f} ms over {args.repeats} runs")

@@ -20,3 +20,12 @@ if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+if [ "${1:-}" = "--test" ] && [ ! -f .venv/axe/node_modules/axe-core/axe.min.js ]; then
+  # axe-core (accessibility rules) for the browser tests, from the npm registry; skipped offline or without npm
+  if command -v npm >/dev/null 2>&1; then
+    npm install --silent --no-audit --no-fund --prefix .venv/axe axe-core@4 >/dev/null 2>&1 \
+      || echo "setup: could not install axe-core from npm; the accessibility tests will fail until it is installed" >&2
+  else
+    echo "setup: npm not found; install it (apt-get install npm) for the accessibility tests" >&2
+  fi
+fi

@@ -47,7 +47,9 @@ def wigan_report(loaded_store, tmp_path_factory):
 
     ev = evaluate(loaded_store, ROOT / "frameworks" / "wigan-deal.yaml", progress=False, on_error="raise")
     out = tmp_path_factory.mktemp("wigan-report")
-    ev.write(out)
+    from placeimpact.report.html import write_report
+
+    write_report(ev, out, store=loaded_store)     # with the store: England's spread and the maps
     return ev, out
 
 
@@ -90,3 +92,56 @@ def chromium_page():
                 browser.close()
 
     return open_page
+
+
+AXE_JS = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+#: the WCAG 2.1 A and AA rules of axe-core
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="session")
+def page_checks():
+    """Checks run inside a page: axe-core's WCAG 2.1 AA violations, horizontal overflow, smallest chart text.
+
+    axe-core comes from the npm registry (scripts/setup.sh --test installs it under .venv/axe);
+    it is evaluated through the DevTools protocol, so a page's Content-Security-Policy does not block it.
+    """
+    if not AXE_JS.exists():
+        pytest.fail(f"axe-core is not installed ({AXE_JS}); run 'bash scripts/setup.sh --test' (needs npm)")
+    source = AXE_JS.read_text(encoding="utf-8")
+
+    class Checks:
+        @staticmethod
+        def axe(page) -> list[dict]:
+            if not page.evaluate("() => !!window.axe"):
+                page.evaluate(source + "\n;true")
+            res = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+                                ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, "
+                                "n: v.nodes.length, target: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))",
+                                AXE_TAGS)
+            return res
+
+        @staticmethod
+        def overflow_px(page) -> int:
+            """How far the page scrolls sideways (0 when it does not)."""
+            return page.evaluate("() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
+
+        @staticmethod
+        def smallest_chart_text(page) -> float:
+            """The smallest rendered font size (px) of any visible SVG text (inf when none is visible)."""
+            return page.evaluate("""() => {
+                let m = Infinity;
+                for (const t of document.querySelectorAll('svg text')) {
+                    const r = t.getBoundingClientRect();
+                    if (r.width === 0 || r.height === 0) continue;
+                    const svg = t.ownerSVGElement; const vb = svg.viewBox && svg.viewBox.baseVal;
+                    const scale = vb && vb.width ? svg.getBoundingClientRect().width / vb.width : 1;
+                    m = Math.min(m, parseFloat(getComputedStyle(t).fontSize) * scale);
+                }
+                return m; }""")
+
+        @staticmethod
+        def open_all_details(page) -> None:
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+
+    return Checks

@@ -24,7 +24,7 @@ def test_reprs_are_one_line_summaries(loaded_store):
     p = repr(ev.panel)
     assert p.startswith(f"<Panel {CVD}") and "15 comparators" in p and len(p) < 400
     full = pi.evaluate(loaded_store, ROOT_FRAMEWORKS / "wigan-deal.yaml", progress=False)
-    assert repr(full).startswith("<Evaluation Wigan (E08000010), reform 2011-04-01: 28 outcomes x 5 methods")
+    assert repr(full).startswith("<Evaluation Wigan (E08000010), reform 2011-04-01: 28 outcomes x 8 methods")
     assert len(repr(full)) < 400
 
 

@@ -143,3 +143,111 @@ def test_cli_subprocess_load_from_folder(store_path, tmp_path):
     assert len(err) == 1 and "survey.csv, line 3: a value is not a number; field 'value'" in err[0], r.stderr
     with open_store(store_path, read_only=True) as s:
         assert _fingerprint(s) == before
+
+
+# -- the readers' corpus (tests/fixtures/bad/readers, written by make_readers_corpus.py): every reader -------
+
+READERS = BAD / "readers"
+
+READER_CASES = {
+    'cmp_binary.csv': (1, None, 'the file is binary, not CSV text'),
+    'cmp_rank_comma.csv': (3, 'rank', 'a number has a comma (decimal and thousands commas are not g'),
+    'cmp_rank_inf.csv': (3, 'rank', 'a value is not a finite number'),
+    'ft_bad_area.csv': (2, 'Area Code', 'an area code is neither a GSS code nor an NHS (ODS) code'),
+    'ft_decimal_comma.csv': (2, 'Value', 'a number has a comma (decimal and thousands commas are not g'),
+    'ft_future_period.csv': (2, 'period', 'a period starts in the future'),
+    'ft_inf.csv': (2, 'Value', 'a value is not a finite number'),
+    'ft_lower_above_value.csv': (2, 'lci95', 'a confidence limit is on the wrong side of the value'),
+    'ft_negative_count.csv': (2, 'count', 'a count is negative'),
+    'ft_same_period_two_spellings.csv': (4, 'period', "the same period appears twice (as '2015 - 17' at line 2)"),
+    'oflog_decimal_comma.csv': (3, 'Value', 'a number has a comma (decimal and thousands commas are not g'),
+    'oflog_inf.csv': (3, 'Value', 'a value is not a finite number'),
+    'oflog_nn_name_not_code.json': (3, 'neighbour list', 'an area code is not a GSS code'),
+    'oflog_nn_not_json.json': (1, None, 'the file is not valid JSON'),
+    'oflog_text.csv': (3, 'Value', 'a value is not a number'),
+    'ons_area_name_as_code.csv': (2, 'areacd', 'an area code is not a GSS code'),
+    'ons_bad_period.csv': (2, 'period', 'a period is not in a known form'),
+    'ons_binary.csv': (1, None, 'the file is binary, not CSV text'),
+    'ons_decimal_comma.csv': (2, 'observation', 'a number has a comma (decimal and thousands commas are not g'),
+    'ons_future_period.csv': (2, 'period', 'a period starts in the future'),
+    'ons_gzip.csv': (1, None, 'the file is binary, not CSV text'),
+    'ons_inf.csv': (2, 'observation', 'a value is not a finite number'),
+    'ons_infinity.csv': (2, 'observation', 'a value is not a finite number'),
+    'ons_life_expectancy_200.csv': (2, 'value', 'a value is outside the plausible range'),
+    'ons_lower_above_value.csv': (2, 'lci95', 'a confidence limit is on the wrong side of the value'),
+    'ons_missing_columns.csv': (1, 'indicator', 'the header lacks a required column'),
+    'ons_nan_word.csv': (2, 'observation', 'a value is not a finite number'),
+    'ons_negative_life_expectancy.csv': (2, 'value', 'a value is outside the plausible range'),
+    'ons_overflow.csv': (2, 'observation', 'a number is too large to store'),
+    'ons_same_period_two_spellings.csv': (5, 'period', "the same period appears twice (as '2011-01-01/P3Y' at line 3"),
+    'ons_text_value.csv': (2, 'observation', 'a value is not a number'),
+    'ons_thousands_comma.csv': (2, 'observation', 'a number has a comma (decimal and thousands commas are not g'),
+    'ons_truncated.csv': (4, 'observation', 'a row has fewer fields than the header (truncated or ragged '),
+    'ons_upper_below_value.csv': (2, 'uci95', 'a confidence limit is on the wrong side of the value'),
+    'ons_utf16.csv': (1, None, 'the file is binary, not CSV text'),
+    'similar_deep.json': (None, None, 'the file is nested too deeply'),
+    'similar_name.json': (2, 'global list', 'an area code is not a GSS code'),
+    'similar_not_list.json': (None, 'E08000010.global', 'the global list of an area is not a list of codes'),
+    'similar_self.json': (None, 'global', 'an area is listed as similar to itself'),
+    'tidy_decimal_comma.csv': (3, 'value', 'a number has a comma (decimal and thousands commas are not g'),
+    'tidy_future_period.csv': (3, 'period', 'a period starts in the future'),
+    'tidy_nan.csv': (3, 'value', 'a value is not a finite number'),
+    'topo_no_code.json': (None, 'objects.ltla', 'a geometry has no area code'),
+    'topo_not_topology.json': (None, 'type', 'the file is not TopoJSON'),
+}
+
+
+def _read(name: str):
+    """Read a corpus file with its reader, through the validation layer (as 'data load' does)."""
+    from placeimpact.sources import complete_cis, fingertips_tidy, oflog, ons_els_app
+    from placeimpact.sources.validate import validate_batch
+
+    p = READERS / name
+    prefix = name.split("_", 1)[0]
+    single = {"ons": "ons-els", "ft": "fingertips-csv", "cmp": "comparator-csv"}
+    if prefix in single:
+        return read_file_as(p, single[prefix])
+    read = {"oflog": oflog.read_neighbours if name.startswith("oflog_nn") else oflog.read_data,
+            "tidy": lambda q: fingertips_tidy.read_file(q, folder="trafford-themes"),
+            "similar": ons_els_app.read_similar, "topo": ons_els_app.read_boundaries}[prefix]
+    return validate_batch(complete_cis(read(p)))
+
+
+def test_readers_corpus_is_covered_and_large_enough():
+    files = {p.name for p in READERS.iterdir()}
+    assert files == set(READER_CASES)
+    assert len(files) + len(CASES) >= 40
+    assert len({n.split("_", 1)[0] for n in files}) >= 7        # ONS, Fingertips, comparator, Oflog x2, tidy, app
+
+
+@pytest.mark.parametrize("name", sorted(READER_CASES))
+def test_reader_corpus_one_clear_error(name):
+    line, field, words = READER_CASES[name]
+    with pytest.raises(InputError) as ei:
+        _read(name)
+    e = ei.value
+    assert Path(e.path).name == name and e.line == line and e.field == field, str(e)
+    assert words in str(e) and e.expected, str(e)
+
+
+def test_store_unchanged_after_each_reader_corpus_file(store):
+    before = _fingerprint(store)
+    for name in READER_CASES:
+        with pytest.raises(InputError):
+            store.import_batches(_read(name) for _ in range(1))
+        assert _fingerprint(store) == before, name
+
+
+@pytest.mark.parametrize("name,source", [("ons_decimal_comma.csv", "ons-els"), ("ons_binary.csv", "ons-els"),
+                                         ("ons_overflow.csv", "ons-els"), ("ft_inf.csv", "fingertips-csv"),
+                                         ("cmp_binary.csv", "comparator-csv")])
+def test_cli_reader_corpus_exit_2_no_traceback(name, source, store_path):
+    with open_store(store_path, read_only=True) as s:
+        before = _fingerprint(s)
+    r = subprocess.run([sys.executable, "-m", "placeimpact", "data", "load", "--file", str(READERS / name),
+                        "--source", source, "--store", store_path], capture_output=True, text=True, timeout=120)
+    err = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(err) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert err[0].startswith("error: ") and name in err[0]
+    with open_store(store_path, read_only=True) as s:
+        assert _fingerprint(s) == before

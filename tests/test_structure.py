@@ -17,6 +17,11 @@ LONG_TO_SPLIT = {
     "methods/its.py:interrupted_time_series", "methods/synth.py:synthetic_control", "methods/trend.py:trend_difference",
     "sources/local_csv.py:read_file", "sources/mysociety.py:read_register", "stats/benchmarking.py:benchmark_area",
     "stats/trend.py:recent_trend", "web/app.py:create_app",
+    # merged in from the other branches of this round
+    "cli/data.py:register", "evaluation/group_run.py:evaluate_group", "evaluation/run.py:evaluate",
+    "group_panel.py:build_group_panel", "methods/conformal.py:_run", "methods/placebo_space.py:placebo_in_space",
+    "methods/staggered_did.py:_run", "sources/ons_els.py:read_file", "sources/validate.py:validate_batch",
+    "store.py:_import_one", "web/pages.py:register",
 }
 
 

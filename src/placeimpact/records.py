@@ -149,6 +149,9 @@ def observation_frame(data: pd.DataFrame) -> pd.DataFrame:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     has_ci = out["lci95"].notna() & out["uci95"].notna()
     out["ci_origin"] = out["ci_origin"].where(out["ci_origin"].notna(), np.where(has_ci, "published", None))
+    for extra in ("_line", "_file"):        # kept for the validation layer's messages; never stored
+        if extra in data.columns:
+            out[extra] = data[extra].to_numpy()
     return out
 
 
@@ -183,6 +186,10 @@ class Batch:
     version: str | None = None
     #: rows of the file deliberately not imported, by reason (reported by ``data status``)
     dropped: dict[str, int] = field(default_factory=dict)
+    #: map layers published with the data: name -> TopoJSON text, stored as is (``boundaries`` table)
+    boundaries: dict[str, str] = field(default_factory=dict)
+    #: rows refused by the validation layer under ``--lenient`` (file, line, field, value, expected, message)
+    quarantine: pd.DataFrame | None = None
 
     @property
     def rows(self) -> int:
@@ -193,7 +200,9 @@ class Batch:
 # vectorised validation helpers (line numbers: header is line 1, first data row line 2)
 # ---------------------------------------------------------------------------
 
-MISSING_TOKENS = frozenset({"", "NA", "N/A", "na", "n/a", "NaN", "nan", ":", "..", "-", "x", "*", "c", "u", "z", "null", "NULL"})
+#: cells meaning "no value" in the real files; "NaN"/"nan" are not among them (issue 11: never a value, and
+#: no real file writes them), so they are refused as not finite
+MISSING_TOKENS = frozenset({"", "NA", "N/A", "na", "n/a", ":", "..", "-", "x", "*", "c", "u", "z", "null", "NULL"})
 
 
 def read_text_csv(path: Path, *, required: Iterable[str] = (), encoding: str = "utf-8-sig") -> pd.DataFrame:
@@ -209,6 +218,11 @@ def read_text_csv(path: Path, *, required: Iterable[str] = (), encoding: str = "
     if not raw.strip():
         raise InputError("the file is empty", path=path, line=1, field=required[0] if required else None,
                          expected="a header line and at least one data row")
+    if b"\x00" in raw[:65536]:
+        k = raw.index(b"\x00")
+        raise InputError("the file is binary, not CSV text", path=path, line=raw[:k].count(b"\n") + 1,
+                         expected="a UTF-8 CSV text file", got=raw[max(0, k - 4): k + 4].hex(" "),
+                         hint="Export the data as CSV")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -249,7 +263,18 @@ def _check_short_rows(text: str, ncols: int, columns: list, path: Path) -> None:
     import csv as _csv
     import io
 
-    widths = np.fromiter(map(len, _csv.reader(io.StringIO(text))), dtype=np.int64)
+    try:
+        widths = np.fromiter(map(len, _csv.reader(io.StringIO(text))), dtype=np.int64)
+    except _csv.Error as exc:       # a stray carriage return or NUL inside a field
+        reader = _csv.reader(io.StringIO(text))
+        try:
+            for _ in reader:
+                pass
+        except _csv.Error:
+            pass
+        raise InputError("a field holds a stray line break or control character", path=path,
+                         line=reader.line_num or None, expected="one record per line (quote fields with line breaks)",
+                         got=str(exc)[:80]) from None
     short = (widths > 0) & (widths < ncols)
     if not short.any():
         return
@@ -271,7 +296,10 @@ def _field_at(raw: bytes, pos: int, encoding: str) -> str | None:
     header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
     cols = next(_csv.reader([header]), [])
     before = raw[start:pos].decode(encoding, errors="replace")
-    k = len(next(_csv.reader([before + "x"]), [""])) - 1
+    try:
+        k = len(next(_csv.reader([before + "x"]), [""])) - 1
+    except _csv.Error:          # a carriage return or other control byte inside the line
+        return None
     return cols[k].strip() if 0 <= k < len(cols) else None
 
 
@@ -294,18 +322,11 @@ def to_number(
     lines: pd.Series | np.ndarray | None = None,
     missing: frozenset[str] = MISSING_TOKENS,
 ) -> np.ndarray:
-    """Strings to float, vectorised; tokens in ``missing`` become NaN, anything else non-numeric raises."""
-    s = values.astype("string").str.strip()
-    s = s.str.replace(",", "", regex=False)
-    is_missing = s.isna() | s.isin(missing)
-    num = pd.to_numeric(s.where(~is_missing), errors="coerce")
-    bad = num.isna() & ~is_missing
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        line = int(np.asarray(lines)[i]) if lines is not None else i + 2
-        raise InputError("a value is not a number", path=path, line=line, field=field,
-                         expected="a number or an empty/NA cell", got=str(values.iloc[i]))
-    return num.to_numpy(dtype=float)
+    """Strings to float, strictly (:func:`placeimpact.sources.validate.parse_numbers`): tokens in
+    ``missing`` become NaN; commas, inf/NaN words, overflowing numbers and any other text raise."""
+    from .sources.validate import parse_numbers
+
+    return parse_numbers(values, path=path, field=field, lines=lines, missing=missing)
 
 
 def add_periods(obs: pd.DataFrame, labels: pd.Series, *, path: Path | str, field: str,
@@ -342,10 +363,18 @@ def check_ci_order(obs: pd.DataFrame, *, path: Path | str, lines: np.ndarray | p
         raise ValueError(f"on_error must be 'raise' or 'drop', got {on_error!r}")
     v = obs["value"].to_numpy(dtype=float)
     if on_error == "drop":
+        from .sources.validate import allowed_ci_slips, is_lenient
+
         lo = obs[lower].to_numpy(dtype=float)
         hi = obs[upper].to_numpy(dtype=float)
         scale = tol * np.maximum(1, np.abs(v))
         bad = np.nan_to_num((lo > v + scale) | (hi < v - scale), nan=False).astype(bool)
+        ids = obs["indicator_id"].to_numpy() if "indicator_id" in obs.columns else None
+        unexplained = bad & ~allowed_ci_slips(ids, v, lo, hi)
+        if unexplained.any() and not is_lenient():   # damage, not a rounding or publication slip: refuse
+            return check_ci_order(obs[unexplained], path=path, lower=lower, upper=upper, tol=tol,
+                                  lines=np.asarray(lines)[unexplained] if lines is not None else None)
+        bad &= ~unexplained          # (lenient) left for the validation layer to quarantine
         if bad.any():
             obs.loc[bad, [lower, upper]] = np.nan
             obs.loc[bad, "note"] = "published confidence limits inconsistent with the value; limits not used"

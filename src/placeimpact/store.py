@@ -27,7 +27,6 @@ from .records import (
     GROUP_COLUMNS,
     INDICATOR_COLUMNS,
     OBSERVATION_COLUMNS,
-    OBSERVATION_KEY,
     Batch,
 )
 
@@ -36,10 +35,14 @@ if TYPE_CHECKING:
 else:  # deferred: 'placeimpact series' reads with fetchall and never needs pandas
     pd = lazy_module("pandas")
 
-__all__ = ["Store", "open_store", "default_store_path", "ImportReport"]
+__all__ = ["Store", "open_store", "default_store_path", "ImportReport", "writing_copy", "tree_fingerprint"]
 
 SCHEMA_VERSION = 1
 AUTHORITATIVE_AREA_SOURCES = frozenset({"lookups", "fingertips-areas"})
+#: what makes an observation unique: the breakdown and the period's dates, however it is written
+CANONICAL_KEY = ("indicator_id", "area_code", "sex", "age", "category", "period_start", "period_end")
+#: sources whose files declare official area codes (the ONS boundaries' 2025 codes)
+DECLARING_SOURCES = frozenset({"ons-els-app"})
 
 
 def default_store_path() -> Path:
@@ -96,20 +99,44 @@ def _sha256(files: Sequence[Path]) -> str:
     return h.hexdigest()
 
 
+#: columns of :attr:`ImportReport.table`
+REPORT_COLUMNS = ["source", "key", "status", "rows", "sha256", "old_rows", "new_rows", "areas_added", "areas_removed",
+                  "periods_added", "periods_removed", "quarantined"]
+
+#: a new version of a stored file may lose at most this share of the old rows without --replace
+MAX_SHRINK = 0.10
+
+
 @dataclass(frozen=True)
 class ImportReport:
-    """What one import did: per unit, whether it was new, replaced or unchanged."""
+    """What one import did: per unit, whether it was new, replaced or unchanged (with differences)."""
 
-    table: pd.DataFrame  # source, key, status, rows, sha256
+    table: pd.DataFrame  # REPORT_COLUMNS
+    checked_only: bool = False
 
     @property
     def rows_written(self) -> int:
         return int(self.table.loc[self.table["status"] != "unchanged", "rows"].sum())
 
+    @property
+    def quarantined(self) -> int:
+        return int(self.table["quarantined"].fillna(0).sum()) if "quarantined" in self.table else 0
+
     def summary(self) -> str:
         counts = self.table["status"].value_counts().to_dict()
-        return (f"{len(self.table)} files: {counts.get('new', 0)} new, {counts.get('replaced', 0)} replaced, "
-                f"{counts.get('unchanged', 0)} unchanged; {self.rows_written:,} rows written")
+        verb = "would be written (nothing written: --check)" if self.checked_only else "written"
+        text = (f"{len(self.table)} files: {counts.get('new', 0)} new, {counts.get('replaced', 0)} replaced, "
+                f"{counts.get('unchanged', 0)} unchanged; {self.rows_written:,} rows {verb}")
+        if self.quarantined:
+            text += (f"; {self.quarantined:,} rows quarantined (refused, kept in the store's quarantine table: "
+                     "'placeimpact data quarantine')")
+        return text
+
+    def changes(self) -> pd.DataFrame:
+        """The new and replaced files with their row, area and period differences."""
+        t = self.table[self.table["status"] != "unchanged"]
+        return t[["source", "key", "status", "old_rows", "new_rows", "areas_added", "areas_removed",
+                  "periods_added", "periods_removed", "quarantined"]].reset_index(drop=True)
 
 
 class Store:
@@ -131,13 +158,33 @@ class Store:
         self.read_only = read_only
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise StoreError(f"no store at {self.path}; run 'placeimpact data load' first")
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        self.con = self._connect(self.path, read_only)
         _run(self.con, "SET enable_progress_bar = false")  # no progress output on stderr from library calls
         if not read_only:
             self._create_schema()
+
+    #: seconds a read-only open keeps retrying while another process holds the file for writing
+    READ_RETRY_SECONDS = 10.0
+
+    @classmethod
+    def _connect(cls, path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Connect; a read-only open retries (with backoff) while a writer briefly holds the file.
+
+        ``data load`` writes a copy and swaps it in (:func:`writing_copy`), so a load never holds
+        the file that readers open; other writers (saving a computed group) hold it for moments.
+        """
+        import time
+
+        deadline = time.monotonic() + (cls.READ_RETRY_SECONDS if read_only else 0.0)
+        wait = 0.02
+        while True:
+            try:
+                return duckdb.connect(path, read_only=read_only)
+            except duckdb.IOException as exc:
+                if time.monotonic() >= deadline or "lock" not in str(exc).lower():
+                    raise StoreError(f"cannot open the store {path}: {exc}") from None
+                time.sleep(wait)
+                wait = min(wait * 2, 0.5)
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -162,6 +209,10 @@ class Store:
             "sha256 VARCHAR, rows BIGINT, imported_at TIMESTAMP, version VARCHAR)"
         )
         _run(c, "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        _run(c, "CREATE TABLE IF NOT EXISTS boundaries (layer VARCHAR PRIMARY KEY, source VARCHAR, "
+                "topojson VARCHAR, sha256 VARCHAR, import_id INTEGER)")
+        _run(c, "CREATE TABLE IF NOT EXISTS quarantine (import_id INTEGER, source VARCHAR, key VARCHAR, "
+                "file VARCHAR, line BIGINT, field VARCHAR, value VARCHAR, expected VARCHAR, message VARCHAR)")
         _run(c, "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
     # -- imports ---------------------------------------------------------------------------
@@ -170,11 +221,18 @@ class Store:
         batches: Iterable[Batch],
         *,
         progress: Callable[[Batch], None] | None = None,
+        replace: bool = False,
+        check: bool = False,
+        max_shrink: float = MAX_SHRINK,
     ) -> ImportReport:
         """Write batches in one transaction: all of them, or (on any error) none.
 
         Raises :class:`InputError` if an observation key collides with rows already
-        stored from another file (the same indicator, area, breakdown and period twice).
+        stored from another file (the same indicator, area, breakdown and canonical period
+        twice), if a local-authority code is not in the area register (once one is loaded),
+        or if a new version of a stored file removes areas or periods, or more than
+        ``max_shrink`` of its rows, unless ``replace``. ``check`` does everything but writes
+        nothing (the transaction is rolled back): the report says what would change.
         """
         if self.read_only:
             raise StoreError("the store was opened read-only")
@@ -183,27 +241,114 @@ class Store:
         _run(c, "BEGIN TRANSACTION")
         try:
             for batch in batches:
-                rows.append(self._import_one(batch))
+                rows.append(self._import_one(batch, replace=replace, max_shrink=max_shrink))
                 if progress is not None:
                     progress(batch)
-            _run(c, "COMMIT")
+            _run(c, "ROLLBACK" if check else "COMMIT")
         except BaseException:
             _run(c, "ROLLBACK")
             raise
-        return ImportReport(pd.DataFrame(rows, columns=["source", "key", "status", "rows", "sha256"]))
+        return ImportReport(pd.DataFrame(rows, columns=REPORT_COLUMNS), checked_only=check)
 
-    def _import_one(self, b: Batch) -> dict:
+    def _register_loaded(self) -> bool:
+        """Whether an authoritative area register (mySociety lookups, Fingertips areas) has been imported."""
+        return bool(self.con.execute("SELECT count(*) FROM imports WHERE source IN (SELECT unnest(?))",
+                                     [sorted(AUTHORITATIVE_AREA_SOURCES)]).fetchall()[0][0])
+
+    def _check_known_codes(self, b: Batch) -> None:
+        """Local-authority codes in a batch must be in the register or declared by the batch's source
+        when it is authoritative or the ONS boundaries; a made-up code never creates an area."""
+        from .sources.validate import LA_PREFIXES
+
+        if b.source in AUTHORITATIVE_AREA_SOURCES | DECLARING_SOURCES or not self._register_loaded():
+            return
+        cols = [(b.observations, "area_code", "area_code"), (b.groups, "focal_area", "focal_area"),
+                (b.groups, "member_area", "member_area")]
+        for frame, col, field in cols:
+            if frame is None or frame.empty or col not in frame.columns:
+                continue
+            codes = pd.Series(frame[col].astype(str).unique())
+            la = codes[codes.str[:3].isin(LA_PREFIXES)]
+            if la.empty:
+                continue
+            known = {r[0] for r in self.con.execute("SELECT code FROM areas WHERE code IN (SELECT unnest(?))",
+                                                    [la.tolist()]).fetchall()}
+            unknown = [x for x in la if x not in known]
+            if unknown:
+                i = int((frame[col].astype(str) == unknown[0]).to_numpy().argmax())
+                line = int(frame["_line"].iloc[i]) if "_line" in frame.columns else None
+                raise InputError("a local-authority code is not in the area register", path=str(b.files[0]) if
+                                 b.files else b.key, line=line, field=field,
+                                 expected="a current or former council code listed by the register "
+                                          "(mySociety lookups) or the ONS boundaries", got=unknown[0],
+                                 hint="Check the code with 'placeimpact areas search NAME'")
+
+    def _differences(self, old_ids: list[int], b: Batch) -> dict:
+        """Old rows, and areas and periods added or removed, of a new version of a stored file."""
+        c = self.con
+        out = {"old_rows": 0, "areas_added": 0, "areas_removed": 0, "periods_added": 0, "periods_removed": 0}
+        if not old_ids:
+            return out
+        old = c.execute("SELECT count(*) FROM observations WHERE import_id IN (SELECT unnest(?))",
+                        [old_ids]).fetchall()[0][0]
+        old_g = c.execute("SELECT count(*) FROM comparator_groups WHERE import_id IN (SELECT unnest(?))",
+                          [old_ids]).fetchall()[0][0]
+        out["old_rows"] = int(old + old_g)
+        old_areas = {r[0] for r in c.execute(
+            "SELECT DISTINCT area_code FROM observations WHERE import_id IN (SELECT unnest(?)) UNION "
+            "SELECT DISTINCT focal_area FROM comparator_groups WHERE import_id IN (SELECT unnest(?))",
+            [old_ids, old_ids]).fetchall()}
+        old_periods = {(str(a), str(z)) for a, z in c.execute(
+            "SELECT DISTINCT period_start, period_end FROM observations WHERE import_id IN (SELECT unnest(?))",
+            [old_ids]).fetchall()}
+        new_areas = set(b.observations["area_code"].astype(str)) | set(b.groups["focal_area"].astype(str))
+        new_periods = {(str(pd.Timestamp(a).date()), str(pd.Timestamp(z).date()))
+                       for a, z in b.observations[["period_start", "period_end"]].drop_duplicates().itertuples(
+                           index=False)} if len(b.observations) else set()
+        out.update(areas_added=len(new_areas - old_areas), areas_removed=len(old_areas - new_areas),
+                   periods_added=len(new_periods - old_periods), periods_removed=len(old_periods - new_periods))
+        out["_removed_area"] = sorted(old_areas - new_areas)[:3]
+        out["_removed_period"] = sorted(old_periods - new_periods)[:3]
+        return out
+
+    def _import_one(self, b: Batch, *, replace: bool = False, max_shrink: float = MAX_SHRINK) -> dict:
         c = self.con
         sha = _sha256(b.files)
         version = b.version or reader_fingerprint()
+        nq = 0 if b.quarantine is None else len(b.quarantine)
         prev = c.execute("SELECT import_id, sha256, version FROM imports WHERE source = ? AND path = ?",
                          [b.source, b.key]).fetchall()
         if any(s == sha and v == version for _, s, v in prev):
-            return {"source": b.source, "key": b.key, "status": "unchanged", "rows": b.rows, "sha256": sha}
+            return {"source": b.source, "key": b.key, "status": "unchanged", "rows": b.rows, "sha256": sha,
+                    "quarantined": 0}
         status = "replaced" if prev else "new"
+        self._check_known_codes(b)
+        diff = self._differences([p[0] for p in prev], b)
+        new_rows = len(b.observations) + len(b.groups)
+        if prev and not replace and any(s != sha for _, s, _ in prev):   # a new version of the file
+            where = str(b.files[0]) if b.files else b.key
+            if diff["areas_removed"]:
+                raise InputError(f"this version of the file removes {diff['areas_removed']} area(s) that the stored "
+                                 f"version has (e.g. {', '.join(diff['_removed_area'])})", path=where,
+                                 field="area_code", expected="every stored area again, or --replace",
+                                 hint="Check the file is complete; give --replace to accept the removal")
+            if diff["periods_removed"]:
+                p0 = diff["_removed_period"][0]
+                raise InputError(f"this version of the file removes {diff['periods_removed']} period(s) that the "
+                                 f"stored version has (e.g. {p0[0]} to {p0[1]})", path=where, field="period",
+                                 expected="every stored period again, or --replace",
+                                 hint="Check the file is complete; give --replace to accept the removal")
+            if diff["old_rows"] and new_rows < (1 - max_shrink) * diff["old_rows"]:
+                raise InputError(f"this version of the file has {new_rows:,} rows where the stored version has "
+                                 f"{diff['old_rows']:,} (more than {max_shrink:.0%} fewer)", path=where,
+                                 expected=f"at least {(1 - max_shrink):.0%} of the stored rows, or --replace",
+                                 got=f"{new_rows:,} rows",
+                                 hint="Check the file is complete; give --replace to accept the smaller file")
         for (old_id, _, _) in prev:
             _run(c, "DELETE FROM observations WHERE import_id = ?", [old_id])
             _run(c, "DELETE FROM comparator_groups WHERE import_id = ?", [old_id])
+            _run(c, "DELETE FROM boundaries WHERE import_id = ?", [old_id])
+            _run(c, "DELETE FROM quarantine WHERE import_id = ?", [old_id])
             _run(c, "DELETE FROM imports WHERE import_id = ?", [old_id])
         import_id = c.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
 
@@ -219,7 +364,8 @@ class Store:
             obs = b.observations[list(OBSERVATION_COLUMNS)].copy()
             obs["import_id"] = import_id
             c.register("_new_obs", _as_arrow(obs))
-            key = ", ".join(f'"{k}"' for k in OBSERVATION_KEY)
+            # the canonical period (start, end): '2016' and '2016-01-01/P1Y' are one period
+            key = ", ".join(f'"{k}"' for k in CANONICAL_KEY)
             clash = c.execute(
                 f"SELECT n.indicator_id, n.area_code, n.period_label, i.source, i.path FROM _new_obs n "
                 f"JOIN (SELECT * FROM observations WHERE indicator_id IN (SELECT DISTINCT indicator_id FROM _new_obs)) o "
@@ -255,11 +401,81 @@ class Store:
             _run(c, "DELETE FROM comparator_groups WHERE group_id IN (SELECT DISTINCT group_id FROM _new_grp)")
             _run(c, "INSERT INTO comparator_groups SELECT * FROM _new_grp")
             c.unregister("_new_grp")
+        if nq:
+            q = b.quarantine.assign(import_id=import_id, source=b.source, key=b.key)
+            q = q[["import_id", "source", "key", "file", "line", "field", "value", "expected", "message"]]
+            c.register("_new_q", q)
+            _run(c, "INSERT INTO quarantine SELECT * FROM _new_q")
+            c.unregister("_new_q")
+        if b.boundaries and b.source in DECLARING_SOURCES and len(b.areas):
+            self._learn_recodes_from_boundaries(b.areas)
+        if len(b.areas):
+            self._fill_successors()
+        for layer, text in (b.boundaries or {}).items():
+            _run(c, "DELETE FROM boundaries WHERE layer = ?", [layer])
+            _run(c, "INSERT INTO boundaries VALUES (?, ?, ?, ?, ?)",
+                 [layer, b.source, text, hashlib.sha256(text.encode()).hexdigest(), import_id])
         _run(c, 
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",
             [import_id, b.source, b.key, sha, b.rows, datetime.now(timezone.utc).replace(tzinfo=None), version],
         )
-        return {"source": b.source, "key": b.key, "status": status, "rows": b.rows, "sha256": sha}
+        return {"source": b.source, "key": b.key, "status": status, "rows": b.rows, "sha256": sha,
+                **{k: v for k, v in diff.items() if not k.startswith("_")}, "new_rows": new_rows, "quarantined": nq}
+
+    # -- recodes -------------------------------------------------------------------------------
+    _COUNCIL_SQL = "left({c}, 3) IN ('E06', 'E07', 'E08', 'E09', 'E10', 'W06', 'S12', 'N09')"
+
+    def _learn_recodes_from_boundaries(self, declared: pd.DataFrame) -> None:
+        """A council of the register missing from the ONS boundaries while a boundary of the same name
+        and type carries another code has been recoded (Barnsley E08000016 -> E08000038, 2025)."""
+        c = self.con
+        d = declared[["code", "name"]].dropna()
+        c.register("_declared", d)
+        _run(c, f"""
+            UPDATE areas SET replaced_by = n.code
+            FROM (SELECT code, name FROM _declared) n
+            WHERE areas.code NOT IN (SELECT code FROM _declared)
+              AND lower(areas.name) = lower(n.name) AND left(areas.code, 3) = left(n.code, 3)
+              AND {self._COUNCIL_SQL.format(c='areas.code')}
+              AND (areas.replaced_by IS NULL OR areas.replaced_by = '') AND areas.valid_to IS NULL
+              AND (SELECT count(*) FROM _declared x WHERE lower(x.name) = lower(n.name)
+                   AND left(x.code, 3) = left(n.code, 3)) = 1""")
+        c.unregister("_declared")
+
+    def _fill_successors(self) -> None:
+        """A successor known only by code and name (from the boundaries) takes its exact predecessor's
+        region, parent and tiers."""
+        _run(self.con, f"""
+            UPDATE areas SET region_code = coalesce(areas.region_code, o.region_code),
+                             parent_code = coalesce(areas.parent_code, o.parent_code),
+                             valid_from = coalesce(areas.valid_from, o.valid_to + INTERVAL 1 DAY)
+            FROM areas o
+            WHERE o.replaced_by = areas.code AND left(o.code, 3) = left(areas.code, 3)
+              AND {self._COUNCIL_SQL.format(c='o.code')}
+              AND (areas.region_code IS NULL OR areas.parent_code IS NULL OR areas.valid_from IS NULL)""")
+
+    def exact_recodes(self) -> dict[str, str]:
+        """Former code -> current code for exact recodes only: a council's one successor, of the same type,
+        of which it is the only predecessor (the same authority under a new code). Chains followed."""
+        rows = self.con.execute(f"""
+            SELECT a.code, a.replaced_by FROM areas a JOIN areas b ON b.code = a.replaced_by
+            WHERE left(a.code, 3) = left(b.code, 3) AND {self._COUNCIL_SQL.format(c='a.code')}
+              AND NOT EXISTS (SELECT 1 FROM areas x WHERE x.code <> a.code AND x.replaced_by IS NOT NULL
+                              AND list_contains(string_split(replace(x.replaced_by, ' ', ''), ','), a.replaced_by))
+        """).fetchall()
+        step = dict(rows)
+        out = {}
+        for old in step:
+            cur, seen = old, {old}
+            while cur in step and step[cur] not in seen:
+                cur = step[cur]
+                seen.add(cur)
+            out[old] = cur
+        return out
+
+    def former_codes(self, code: str) -> list[str]:
+        """The codes an area was published under before an exact recode (most recent first)."""
+        return sorted((o for o, n in self.exact_recodes().items() if n == code), reverse=True)
 
     def _upsert_areas(self, areas: pd.DataFrame, *, authoritative: bool) -> None:
         from .geography import area_type_from_code, tiers_from_code
@@ -368,6 +584,40 @@ class Store:
               upper_tier: bool | None = None, councils_first: bool = False) -> pd.DataFrame:
         """Areas by name part or code prefix, type or tier, ordered by code, with their region's name.
 
+        With ``search``, an area recoded exactly (Barnsley E08000016 -> E08000038) is one row, under
+        its current code, with ``former_codes`` listing the old ones (searching an old code finds it).
+        """
+        df = self._areas(search, area_type=area_type, upper_tier=upper_tier, councils_first=councils_first)
+        if not search:
+            return df
+        recodes = self.exact_recodes()
+        df = df.assign(former_codes=None)
+        if not recodes or df.empty:
+            return df
+        old = df["code"].isin(list(recodes))
+        missing = sorted({recodes[c] for c in df.loc[old, "code"]} - set(df["code"]))
+        if missing:
+            extra = self._areas(None).set_index("code").loc[[m for m in missing if self._has_area(m)]].reset_index()
+            df = pd.concat([df[~old], extra.assign(former_codes=None)], ignore_index=True) if len(extra) else df
+            old = df["code"].isin(list(recodes))
+        former = {}
+        for o in df.loc[old, "code"]:
+            former.setdefault(recodes[o], []).append(o)
+        for n, olds in [(n, [o for o, m in recodes.items() if m == n]) for n in set(df["code"])]:
+            if olds:
+                former[n] = olds
+        keep = ~df["code"].isin([o for o in df["code"] if o in recodes and recodes[o] in set(df["code"])])
+        df = df[keep].copy()
+        df["former_codes"] = df["code"].map(lambda c: ", ".join(sorted(former[c])) if c in former else None)
+        return df.reset_index(drop=True)
+
+    def _has_area(self, code: str) -> bool:
+        return bool(self.con.execute("SELECT 1 FROM areas WHERE code = ?", [code]).fetchall())
+
+    def _areas(self, search: str | None = None, *, area_type: str | None = None,
+               upper_tier: bool | None = None, councils_first: bool = False) -> pd.DataFrame:
+        """Areas by name part or code prefix, type or tier, ordered by code, with their region's name.
+
         ``councils_first`` puts local authorities first, then regions and countries, then other
         areas (police force, NHS and ITL areas share councils' names), each by code.
         """
@@ -426,7 +676,8 @@ class Store:
         q = str(code_or_name).strip()
         hit = self.con.execute("SELECT code FROM areas WHERE code = ?", [q.upper()]).fetchall()[:1]
         if hit:
-            return hit[0][0]
+            # a former code of an exact recode is the same authority: answer with its current code
+            return self.exact_recodes().get(hit[0][0], hit[0][0]) if self._maybe_recoded(hit[0][0]) else hit[0][0]
         exact = self.con.execute(
             f"SELECT code, {self._AREA_RANK_SQL} AS r FROM areas WHERE lower(name) = lower(?) "
             f"ORDER BY r, {self._AREA_ORDER_SQL}", [q]).fetchall()
@@ -450,6 +701,10 @@ class Store:
         err = StoreError(f"unknown area {q!r}. {self._area_hint(q)}".rstrip(". ") + ".")
         err.action = "search_areas"
         raise err
+
+    def _maybe_recoded(self, code: str) -> bool:
+        r = self.con.execute("SELECT replaced_by FROM areas WHERE code = ?", [code]).fetchall()
+        return bool(r and r[0][0])
 
     def _area_hint(self, q: str) -> str:
         """'Did you mean …?' from names containing the text, else from close spellings."""
@@ -542,7 +797,10 @@ class Store:
         """
         code = self.resolve_area(area)
         ind = self.indicator(indicator)
-        df = self.observations(ind["id"], areas=[code], sex=sex, age=age, category=category)
+        former = self.former_codes(code)
+        df = self.observations(ind["id"], areas=[code, *former], sex=sex, age=age, category=category)
+        if former and len(df):
+            df = self._join_former(df, code)
         if df["value"].isna().all():
             combined = self._combined_series(code, ind["id"], sex=sex, age=age, category=category, frame=True)
             if combined is not None:
@@ -553,6 +811,19 @@ class Store:
                 "period_start", "period_end", "value", "lci95", "uci95", "lci998", "uci998", "count",
                 "denominator", "ci_origin", "note"]
         return df[cols].reset_index(drop=True)
+
+    @staticmethod
+    def _join_former(df: pd.DataFrame, code: str) -> pd.DataFrame:
+        """One series from rows under the current code and its former codes: a period published under
+        both keeps the current code's row; former-code rows say so in their note."""
+        cur = df["area_code"] == code
+        k = ["sex", "age", "category", "period_start", "period_end"]
+        have = set(map(tuple, df.loc[cur, k].astype(str).to_numpy()))
+        old = ~cur & ~df[k].astype(str).apply(tuple, axis=1).isin(have)
+        df = df[cur | old].copy()
+        df.loc[old, "note"] = ("published under former code " + df.loc[old, "area_code"]
+                               + df.loc[old, "note"].fillna("").map(lambda n: f"; {n}" if n else "")).to_numpy()
+        return df.sort_values(["sex", "age", "category", "period_start", "period_end"]).reset_index(drop=True)
 
     def _combined_series(self, area: str, indicator: str, *, sex: str | None = None, age: str | None = None,
                          category: str | None = None, frame: bool = False) -> pd.DataFrame | list[tuple] | None:
@@ -619,10 +890,22 @@ class Store:
         ind_id = self._indicator_id(indicator)
         cols = ", ".join(f"o.{c}" if c != "area_name" else "a.name" for c in self.SERIES_COLUMNS)
         bd_sql, bd_vals = self._breakdown_filter(sex, age, category)
-        sql = (f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code "
-               "WHERE o.indicator_id = ? AND o.area_code = ?" + bd_sql)
-        rows = self.con.execute(sql + " ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
-                                [ind_id, code, *bd_vals]).fetchall()
+        former = self.former_codes(code)
+        if former:      # full history: rows under former codes where the current code has none
+            cols = ", ".join(f"o.{c}" if c not in ("area_name", "note") else "a.name" if c == "area_name" else
+                             "CASE WHEN o.area_code = ? THEN o.note ELSE 'published under former code ' || "
+                             "o.area_code || coalesce('; ' || o.note, '') END" for c in self.SERIES_COLUMNS)
+            sql = (f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code "
+                   "WHERE o.indicator_id = ? AND o.area_code IN (SELECT unnest(?))" + bd_sql +
+                   " QUALIFY row_number() OVER (PARTITION BY o.sex, o.age, o.category, o.period_start, o.period_end "
+                   "ORDER BY o.area_code = ? DESC) = 1")
+            rows = self.con.execute(sql + " ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
+                                    [code, ind_id, [code, *former], *bd_vals, code]).fetchall()
+        else:
+            sql = (f"SELECT {cols} FROM observations o LEFT JOIN areas a ON a.code = o.area_code "
+                   "WHERE o.indicator_id = ? AND o.area_code = ?" + bd_sql)
+            rows = self.con.execute(sql + " ORDER BY o.sex, o.age, o.category, o.period_start, o.period_end",
+                                    [ind_id, code, *bd_vals]).fetchall()
         if not rows:
             raise self._no_data(indicator, ind_id, area, code, sex=sex, age=age, category=category)
         return rows
@@ -672,6 +955,38 @@ class Store:
         )
 
     def groups(self, *, focal: str | None = None, group_id: str | None = None) -> pd.DataFrame:
+        """Comparator group rows (by focal area and/or group id), ordered by group, focal area and rank.
+
+        Exact recodes join across codes: a focal area's groups include those stored under its former
+        code (Oflog lists Barnsley as E08000016; asked for E08000038 they answer), reported under the
+        current code, and members listed under a former code are given their current code.
+        """
+        df = self._groups(focal=focal, group_id=group_id)
+        recodes = self.exact_recodes()
+        if not recodes:
+            return df
+        if focal:
+            cur = recodes.get(focal, focal)
+            former = [o for o, n in recodes.items() if n == cur]
+            have = set(df["group_id"]) if focal == cur else set()
+            parts = [df] if focal == cur else []
+            for old in former:
+                g = self._groups(focal=old, group_id=group_id)
+                g = g[~g["group_id"].isin(have)]
+                if len(g):
+                    parts.append(g.assign(focal_area=cur))
+                    have |= set(g["group_id"])
+            if focal != cur and not parts:
+                parts.append(self._groups(focal=cur, group_id=group_id))
+            df = pd.concat(parts, ignore_index=True) if parts else df
+        if len(df):
+            df = df.assign(member_area=df["member_area"].map(lambda c: recodes.get(c, c)),
+                           focal_area=df["focal_area"].map(lambda c: recodes.get(c, c)))
+            df = df[df["member_area"] != df["focal_area"]]
+            df = df.drop_duplicates(["group_id", "focal_area", "member_area"], keep="first")
+        return df.sort_values(["group_id", "focal_area", "rank"]).reset_index(drop=True)
+
+    def _groups(self, *, focal: str | None = None, group_id: str | None = None) -> pd.DataFrame:
         sql, where, params = "SELECT * EXCLUDE (import_id) FROM comparator_groups", [], []
         if focal:
             where.append("focal_area = ?")
@@ -704,6 +1019,34 @@ class Store:
             FROM imp LEFT JOIN obs USING (source) LEFT JOIN grp USING (source) ORDER BY imp.source
             """
         )
+
+    def quarantine(self) -> pd.DataFrame:
+        """Rows refused by a lenient load (``data load --lenient``), with where and why."""
+        try:
+            return self.frame("SELECT q.source, q.file, q.line, q.field, q.value, q.expected, q.message "
+                              "FROM quarantine q ORDER BY q.import_id, q.line")
+        except duckdb.CatalogException:
+            return pd.DataFrame(columns=["source", "file", "line", "field", "value", "expected", "message"])
+
+    def boundaries(self, layer: str | None = None) -> dict:
+        """The stored map boundaries, parsed: a TopoJSON object (``type``, ``arcs``, ``transform``, ``objects``).
+
+        ``layer`` names a stored boundary set (default: the only or the first one, ``ons-2025`` from
+        ``ons-els-app/src/lib/data/topo.json``). Raises :class:`StoreError` when none is stored.
+        Maps drawn from it must carry :data:`placeimpact.sources.ons_els_app.ATTRIBUTION`.
+        """
+        import json
+
+        try:
+            rows = self.con.execute("SELECT layer, topojson FROM boundaries ORDER BY layer").fetchall()
+        except duckdb.CatalogException:      # a store written before the table existed
+            rows = []
+        if layer is not None:
+            rows = [r for r in rows if r[0] == layer]
+        if not rows:
+            raise StoreError("no map boundaries in the store" + (f" named {layer!r}" if layer else "")
+                             + "; load the ons-els-app folder ('placeimpact data load')")
+        return json.loads(rows[0][1])
 
     def counts(self) -> dict[str, int]:
         return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
@@ -866,11 +1209,168 @@ class Store:
             params.append(int(min_periods))
         return self.frame(sql, params)
 
+    def area_observations(self, code: str) -> pd.DataFrame:
+        """Every observation of one area (all indicators and breakdowns), with the indicator's name, unit,
+        polarity, source and value type, sorted by series and period (for the web app's area page)."""
+        return self.frame(
+            "SELECT o.indicator_id, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label, o.period_start, "
+            "o.period_end, o.value, o.lci95, o.uci95, o.count, o.denominator, i.name AS indicator_name, i.unit, "
+            "i.polarity, i.source, i.value_type FROM observations o JOIN indicators i ON i.id = o.indicator_id "
+            "WHERE o.area_code = ? AND o.value IS NOT NULL "
+            "ORDER BY o.indicator_id, o.sex, o.age, category, o.period_end, o.period_start", [code])
+
+    def spread(self, keys: pd.DataFrame, areas: Sequence[str]) -> pd.DataFrame:
+        """For each (indicator_id, sex, age, category, period_label) in ``keys``: the lowest, 25th percentile,
+        75th percentile and highest value among ``areas`` (``lo``, ``q25``, ``q75``, ``hi``, ``n``)."""
+        import pandas as pd
+
+        cols = ["indicator_id", "sex", "age", "category", "period_label"]
+        if keys.empty:
+            return pd.DataFrame(columns=cols + ["lo", "q25", "q75", "hi", "n"])
+        return self.frame(
+            "SELECT o.indicator_id, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label, "
+            "min(o.value) AS lo, quantile_cont(o.value, 0.25) AS q25, quantile_cont(o.value, 0.75) AS q75, "
+            "max(o.value) AS hi, count(*) AS n FROM observations o "
+            "JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, unnest(?) AS k_age, unnest(?) AS k_cat, "
+            "unnest(?) AS k_per) k ON o.indicator_id = k.k_ind AND o.sex = k.k_sex AND o.age = k.k_age "
+            "AND coalesce(o.category, '') = k.k_cat AND o.period_label = k.k_per "
+            "WHERE o.value IS NOT NULL AND o.area_code IN (SELECT unnest(?)) GROUP BY ALL",
+            [keys[c].astype(str).tolist() for c in cols] + [list(areas)])
+
+    def values_at(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """Every area's row for each (indicator_id, sex, age, category, period_label) in ``keys``, in one query:
+        the keys, ``area_code``, ``area_name``, ``value``, ``lci95``, ``uci95``, ``count``, ``denominator``."""
+        cols = ["indicator_id", "sex", "age", "category", "period_label"]
+        return self.frame(
+            "SELECT o.indicator_id, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label, o.area_code, "
+            "a.name AS area_name, o.value, o.lci95, o.uci95, o.count, o.denominator FROM observations o "
+            "JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, unnest(?) AS k_age, unnest(?) AS k_cat, "
+            "unnest(?) AS k_per) k ON o.indicator_id = k.k_ind AND o.sex = k.k_sex AND o.age = k.k_age "
+            "AND coalesce(o.category, '') = k.k_cat AND o.period_label = k.k_per "
+            "LEFT JOIN areas a ON a.code = o.area_code WHERE o.value IS NOT NULL",
+            [keys[c].astype(str).tolist() for c in cols])
+
+    def latest_values(self, indicator_id: str, *, sex: str | None = None, age: str | None = None,
+                      category: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """Every area's value of one indicator breakdown in one period (default: the period most areas share last),
+        with limits, count, denominator, area name and type (for the web app's indicator page)."""
+        obs = self.observations(indicator_id, sex=sex, age=age, category=category)
+        if obs.empty:
+            return obs
+        obs = obs[obs["value"].notna()]
+        if period is None:
+            last = obs.sort_values("period_end").groupby("area_code")["period_label"].last()
+            period = str(last.value_counts().index[0]) if len(last) else None
+        obs = obs[obs["period_label"] == period]
+        types = self.frame("SELECT code AS area_code, area_type, upper_tier FROM areas")
+        return obs.merge(types, on="area_code", how="left")
+
 
 def default_data_dir() -> Path:
     """``$PLACEIMPACT_DATA`` or ``../shared/data`` relative to the working directory."""
     env = os.environ.get("PLACEIMPACT_DATA")
     return Path(env) if env else Path("..") / "shared" / "data"
+
+
+def tree_fingerprint(root: str | Path) -> str:
+    """SHA-256 over every file of the known folders under ``root`` (paths and bytes) and the reading code.
+
+    Computed before anything is parsed: when it equals the one stored by the last load of the
+    same folder (and nothing was imported since), a reload has nothing to do.
+    """
+    from .sources import FOLDERS
+
+    root = Path(root)
+    h = hashlib.sha256(reader_fingerprint().encode())
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name in FOLDERS):
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                h.update(f.relative_to(root).as_posix().encode() + b"\0")
+                h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _tree_key(root: str | Path) -> str:
+    return "tree:" + str(Path(root).resolve())
+
+
+def load_unchanged(path: str | Path, root: str | Path, fingerprint: str) -> bool:
+    """Whether the store at ``path`` already holds exactly the folder with ``fingerprint`` (no writer needed)."""
+    if str(path) == ":memory:" or not Path(path).exists():
+        return False
+    with Store(path, read_only=True) as s:
+        try:
+            got = dict(s.con.execute("SELECT key, value FROM meta WHERE key IN (?, 'last_import')",
+                                     [_tree_key(root)]).fetchall())
+            last = s.con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
+        except duckdb.Error:
+            return False
+    return got.get(_tree_key(root)) == f"{fingerprint} {last}"
+
+
+def remember_load(store: Store, root: str | Path, fingerprint: str) -> None:
+    """Record that ``root`` with ``fingerprint`` is fully loaded (see :func:`load_unchanged`)."""
+    last = store.con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
+    _run(store.con, "INSERT OR REPLACE INTO meta VALUES (?, ?)", [_tree_key(root), f"{fingerprint} {last}"])
+
+
+class writing_copy:
+    """``with writing_copy(path) as store:`` write into a copy of the store file, then swap it in atomically.
+
+    Readers (``series``, the web app, ``Store(path, read_only=True)``) keep opening and reading
+    the previous file for the whole load; the new one replaces it with one ``os.replace`` when the
+    block ends without error. On an error the copy is deleted and the store is untouched. Loads
+    are serialised with a lock file next to the store (``.<name>.lock``).
+    """
+
+    def __init__(self, path: str | Path | None = None, *, keep: bool = True) -> None:
+        self.path = Path(path if path is not None else default_store_path())
+        self.memory = str(path) == ":memory:"
+        self.keep = keep      # False: throw the copy away (``data load --check``)
+
+    def __enter__(self) -> Store:
+        if self.memory:
+            self.store = Store(":memory:")
+            return self.store
+        import fcntl
+        import shutil
+
+        self.path.parent.mkdir(parents=True, exist_ok=True) if str(self.path.parent) else None
+        self._lock = open(self.path.with_name(f".{self.path.name}.lock"), "w")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        self.tmp = self.path.with_name(f".{self.path.name}.loading-{os.getpid()}")
+        for f in (self.tmp, Path(f"{self.tmp}.wal")):
+            f.unlink(missing_ok=True)
+        wal = Path(f"{self.path}.wal")
+        if self.path.exists():
+            if wal.exists():      # a writer died without a checkpoint: bring its log into a consistent copy
+                with Store(self.path):
+                    pass
+            shutil.copyfile(self.path, self.tmp)
+        try:
+            self.store = Store(self.tmp)
+        except BaseException:
+            self._cleanup()
+            raise
+        return self.store
+
+    def _cleanup(self) -> None:
+        for f in (self.tmp, Path(f"{self.tmp}.wal")):
+            f.unlink(missing_ok=True)
+        import fcntl
+
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.memory:
+            return
+        try:
+            self.store.close()          # checkpoints: the copy is complete in one file
+            if exc_type is None and self.keep:
+                os.replace(self.tmp, self.path)
+        finally:
+            self._cleanup()
 
 
 def open_store(path: str | Path | None = None, *, read_only: bool = False) -> Store:

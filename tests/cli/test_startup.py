@@ -59,3 +59,18 @@ def test_status_by_folder(small_store, monkeypatch, capsys):
     main()
     rows = json.loads(capsys.readouterr().out)
     assert [(r["folder"], r["sources"], r["files"], r["observations"]) for r in rows] == [("local", "local-csv", 1, 3)]
+
+
+def test_help_imports_no_heavy_module():
+    """``placeimpact --help`` builds every command but imports no pandas, numpy, scipy or pyarrow (start-up)."""
+    code = (
+        "import sys, io, contextlib; from placeimpact.cli import main; sys.argv = ['placeimpact', '--help']\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    main()\n"
+        "assert 'screen' in out.getvalue() and 'series' in out.getvalue()\n"
+        "print(sorted(m for m in ('pandas', 'numpy', 'scipy', 'pyarrow', 'matplotlib', 'statsmodels') "
+        "if m in sys.modules), file=sys.stderr)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip() == "[]"

@@ -191,24 +191,29 @@ def test_recovers_known_effect_and_in_time_placebo_is_zero(rng):
     assert np.mean(fake_cover) >= 0.85
 
 
-@pytest.mark.parametrize("ci", [False, True], ids=["adh", "noise-floor"])
-def test_placebo_size_on_null_panels(rng, ci):
+@pytest.mark.parametrize("ci, inference", [(False, "adh"), (True, "noise_floor")], ids=["adh", "noise-floor"])
+def test_placebo_size_on_null_panels(rng, ci, inference):
     """No effect, 19 donors (smallest p 1/20), exchangeable areas: P(p <= 0.05) within 2.5-7.5%."""
     p, p_ratio = [], []
     for _ in range(800):
-        r = synthetic_control(factor_panel(rng, ci=ci), in_time_placebo=False, leave_one_out=False)
+        r = synthetic_control(factor_panel(rng, ci=ci), in_time_placebo=False, leave_one_out=False,
+                              inference=inference)
         p.append(r.p_value)
         p_ratio.append(r.diagnostics["p_value_rmspe_ratio"])
     for vals in (p, p_ratio):
         assert 0.025 <= np.mean(np.array(vals) <= 0.05) <= 0.075
 
 
-@pytest.mark.parametrize("inside, ci", [(True, False), (False, True)], ids=["centred-adh", "exchangeable-floor"])
-def test_power_for_twice_the_noise_sd(rng, inside, ci):
-    """Effect 2 x noise SD, 15 pre-points, 10 post, 19 donors: rejected at 5% in >= 80% of 200 panels."""
+@pytest.mark.parametrize("inside, ci, inference, power", [(True, False, "adh", 0.60), (True, False, "noise_floor", 0.80),
+                                                     (False, True, "noise_floor", 0.80)],
+                         ids=["centred-adh", "centred-mean-gap", "exchangeable-floor"])
+def test_power_for_twice_the_noise_sd(rng, inside, ci, inference, power):
+    """Effect 2 x noise SD, 15 pre-points, 10 post, 19 donors: rejected at 5% in >= 80% of 200 panels by the
+    mean-gap statistic; ADH's RMSPE ratio (the default since it is the standard test) is less powerful
+    against a level shift, which it dilutes with the post-period noise: >= 60% (0.69 at this seed)."""
     p = [synthetic_control(factor_panel(rng, effect=2.0, inside=inside, ci=ci), in_time_placebo=False,
-                           leave_one_out=False).p_value for _ in range(200)]
-    assert np.mean(np.array(p) <= 0.05) >= 0.80
+                           leave_one_out=False, inference=inference).p_value for _ in range(200)]
+    assert np.mean(np.array(p) <= 0.05) >= power
 
 
 # -- invariances -----------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def sim_panels():
 def test_local_processes_equal_serial(sim_panels):
     a = screen_panels(sim_panels, executor="serial")
     b = screen_panels(sim_panels, executor="local", workers=2)
-    pd.testing.assert_frame_equal(a.table, b.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)          # bit-identical
     pd.testing.assert_frame_equal(a.skipped, b.skipped)
     assert list(a.skipped["indicator_id"]) == ["short"]
 
@@ -123,7 +123,7 @@ def test_dask_local_cluster_two_workers_equals_local(sim_panels):
     a = screen_panels(sim_panels, executor="serial")
     d = screen_panels(sim_panels, dask_local=2)
     assert d.meta["executor"] == "dask"
-    pd.testing.assert_frame_equal(a.table, d.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(a.table, d.table, check_exact=True)          # bit-identical
     pd.testing.assert_frame_equal(a.skipped, d.skipped)
 
 
@@ -174,7 +174,7 @@ def test_dask_scheduler_address_equals_local(sim_panels, dask_cluster):
     a = screen_panels(sim_panels, executor="serial")
     d = screen_panels(sim_panels, scheduler=dask_cluster)
     assert d.meta["executor"] == "dask"
-    pd.testing.assert_frame_equal(a.table, d.table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(a.table, d.table, check_exact=True)          # bit-identical
     pd.testing.assert_frame_equal(a.skipped, d.skipped)
 
 
@@ -221,6 +221,11 @@ def test_cli_screen_area(loaded_store, tmp_path):
                                  "--store", loaded_store.path])
     assert r.exit_code == 0, r.output
     assert WIGAN in r.output and (tmp_path / "screen.html").exists()
+    assert "expected by chance" in r.output and (tmp_path / "screen-chance.csv").exists()
+    r = CliRunner().invoke(app, ["screen", "--start", "2011", "--indicators", CVD, "--workers", "1",
+                                 "--store", loaded_store.path])
+    assert r.exit_code == 0, r.output
+    assert "Found 7 of" in r.output and "expected by chance 7" in r.output and "consistent with chance" in r.output
 
 
 def test_flat_and_duplicate_series_give_nan_not_warnings(rng):
@@ -290,3 +295,80 @@ def test_real_screen_its_for_a_total_is_not_englands_step(loaded_store):
     post = p.post[use].astype(float)
     ols = sm.OLS(d, np.column_stack([np.ones_like(tt), tt, post, tt * post])).fit()
     assert_allclose([row["its_level"], row["its_slope"]], ols.params[2:], rtol=1e-6)
+
+
+# --- screen honesty: counts found beside counts chance gives (simulated panels, seeded) ---
+
+def _panels(rng, *, n_ind=8, n_areas=40, effect=0.0, treated=()):
+    out = []
+    for i in range(n_ind):
+        p = sim_panel(rng, name=f"ind-{i}", n_areas=n_areas, treated=0)
+        if treated:
+            V = p.values.copy()
+            for k, a in enumerate(treated):              # effects of different sizes: distinct ranks
+                V[a, p.post] += effect * (1 + 0.3 * k)
+            p = panel_from_arrays(V, p.t, reform_t=p.reform_t, england=p.england_values, indicator_id=f"ind-{i}")
+        out.append(p)
+    return out
+
+
+def test_null_screen_is_consistent_with_chance(rng):
+    res = screen_panels(_panels(rng), executor="serial")
+    c = res.chance()
+    assert c["pairs"] == 320 and c["found"] == c["expected"] == 8 * 2     # floor(5% of 40) per indicator
+    assert c["binomial_p"] > 0.05 and c["areas_p"] > 0.05 and c["consistent_with_chance"]
+    assert c["min_q_all"] > 0.5                        # p-values are ranks: BH across all pairs cannot reject
+    text = res.summary()
+    assert "expected by chance 16" in text and "consistent with chance" in text
+    out = res.standouts()
+    assert len(out) == 16 and out.attrs["chance"] == c
+    assert out["q_area"].is_monotonic_increasing
+
+
+def test_areas_that_stand_out_everywhere_are_not_chance(rng):
+    res = screen_panels(_panels(rng, effect=25.0, treated=(3, 7, 11)), executor="serial")
+    c = res.chance()
+    assert c["found"] == c["expected"]                 # the pair count is fixed by construction
+    assert c["areas_flagged"] >= 2 and c["areas_p"] <= 0.05 and not c["consistent_with_chance"]
+    assert c["areas_expected"] < 1
+    assert "consistent with chance" not in res.chance_sentence()
+    out = res.standouts()
+    assert out["q_area"].is_monotonic_increasing
+    by = res.by_area()
+    assert set(by["area_code"].head(2)) <= {"A003", "A007", "A011"}
+
+
+def test_q_all_is_bh_over_every_pair_and_area_counts_match_scipy(rng):
+    from scipy.stats import binomtest
+
+    res = screen_panels(_panels(rng, n_ind=5, n_areas=30, effect=5.0, treated=(1,)), executor="serial")
+    t = res.table
+    assert_allclose(t["q_all"], multipletests(t["placebo_p"], method="fdr_bh")[1], atol=1e-12)
+    by = res.by_area()
+    for k, n, p in zip(by["stand_out"], by["indicators"], by["chance_p"]):
+        assert p == pytest.approx(binomtest(int(k), int(n), 0.05, alternative="greater").pvalue, rel=1e-9)
+    assert res.chance()["areas_flagged"] == int((by["chance_p"] <= 0.05).sum())
+
+
+def test_screen_outputs_carry_the_chance_counts(rng, tmp_path):
+    res = screen_panels(_panels(rng, n_ind=3), executor="serial")
+    paths = write_screen(res, tmp_path)
+    html = paths["html"].read_text()
+    assert "expected by chance" in html and "Consistent with chance" in html
+    ch = pd.read_csv(paths["chance"])
+    assert ch.loc[0, "found"] == res.chance()["found"] and bool(ch.loc[0, "consistent_with_chance"])
+    back = pd.read_csv(paths["csv"])
+    assert "q_all" in back and back["q_area"].is_monotonic_increasing
+
+
+def test_dask_workers_reading_the_store_equal_serial_bit_for_bit(loaded_store, dask_cluster):
+    """On Dask the workers build their own panels from the store file; the rows are bit-identical."""
+    from placeimpact.screen import run_screen
+
+    ids = [CVD, AIR, "ons-els:employment-rate", "ons-els:motor-vehicle-flow"]
+    a = run_screen(loaded_store, start=2011, indicators=ids, executor="serial")
+    d = run_screen(loaded_store, start=2011, indicators=ids, scheduler=dask_cluster)
+    assert d.meta["executor"] == "dask" and d.meta["panels_read_by"] == "workers"
+    assert a.table["indicator_id"].nunique() == 4
+    pd.testing.assert_frame_equal(a.table, d.table, check_exact=True)
+    pd.testing.assert_frame_equal(a.skipped, d.skipped)

@@ -62,8 +62,14 @@ def test_sex_is_normalised_and_checked(tmp_path):
 def test_rate_from_count_and_denominator_uses_the_multiplier(tmp_path):
     p = tmp_path / "rate.csv"
     p.write_text('indicator_id,area_code,period,value,count,denominator,value_type,multiplier\n'
-                 'r,E08000010,2016,,5,"20,000",crude_rate,"1,000"\nr,E08000010,2017,,7,20000,crude_rate,\n',
+                 'r,E08000010,2016,,5,20000,crude_rate,1000\nr,E08000010,2017,,7,20000,crude_rate,\n',
                  encoding="utf-8")
     b = local_csv.read_file(p)
     assert_allclose(b.observations.value, [5 / 20000 * 1000, 7 / 20000 * 1000], rtol=1e-12)
     assert b.indicators.multiplier.tolist() == [1000.0]
+    # thousands (or decimal) commas are never guessed (issue 11): "20,000" could be 20.000
+    p.write_text('indicator_id,area_code,period,value,count,denominator,value_type,multiplier\n'
+                 'r,E08000010,2016,,5,"20,000",crude_rate,1000\n', encoding="utf-8")
+    with pytest.raises(InputError, match="comma") as ei:
+        local_csv.read_file(p)
+    assert (ei.value.line, ei.value.field, ei.value.got) == (2, "denominator", "20,000")

@@ -43,9 +43,20 @@ def client(loaded_store):
         yield c
 
 
+def _evaluate(client, params, timeout: float = 180.0):
+    """GET /evaluate, following the progress page's self-refresh until the report (or an error) comes back."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = client.get("/evaluate", params=params)
+        if 'http-equiv="refresh"' not in r.text:
+            return r
+        assert time.monotonic() < deadline, "the evaluation did not finish"
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope="module")
 def report_html(client) -> str:
-    r = client.post("/evaluate", data=GENERIC)
+    r = _evaluate(client, {"framework": "generic-upper-tier", "area": "Wigan", "start": "2011-04-01"})
     assert r.status_code == 200, r.text[-2000:]
     return r.text
 
@@ -84,7 +95,7 @@ def test_area_page_is_the_benchmark_table(client, loaded_store):
 
     r = client.get(f"/area/{WIGAN}")
     assert r.status_code == 200 and "Wigan" in r.text and "compared with England" in r.text
-    assert r.text.count("<tr>") - 1 == len(benchmark_area(loaded_store, WIGAN, vs="england"))
+    assert r.text.count('href="/indicator/') == len(benchmark_area(loaded_store, WIGAN, vs="england"))
 
 
 # -- evaluation ------------------------------------------------------------------------------
@@ -125,9 +136,10 @@ def test_bad_api_input_is_a_4xx_with_the_message(client, url, params, status, me
 
 
 def test_bad_page_input_is_an_html_4xx_with_the_message(client):
-    r = client.post("/evaluate", data={**GENERIC, "area": "Atlantis"})
+    r = client.post("/evaluate", data={**GENERIC, "area": "Atlantis"})    # an old form post: on to the GET address
     assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
-    assert "FrameworkError" in r.text and "unknown area &#39;Atlantis&#39;" in r.text
+    assert "unknown area &#39;Atlantis&#39;" in r.text and 'id="area-error"' in r.text
+    assert 'value="Atlantis"' in r.text                                      # the typed value is kept
     r = client.get("/area/NOWHERE")
     assert r.status_code == 404 and "unknown area &#39;NOWHERE&#39;" in r.text
     r = client.get(f"/area/{WIGAN}", params={"vs": "galaxy"})
@@ -147,20 +159,65 @@ def test_search_helps_with_typos_and_offers_evaluation_only_for_councils(client)
 
 
 def test_web_errors_speak_to_the_web_user(client):
-    r = client.post("/evaluate", data={"framework": "generic-upper-tier", "area": "", "reform_start": ""})
+    r = client.get("/evaluate", params={"framework": "generic-upper-tier", "area": "", "start": "", "until": "2016"})
     assert r.status_code == 400
-    assert "fill in the area" in r.text and "--area" not in r.text
-    assert "generic-upper-tier.yaml" in r.text and str(ROOT) not in r.text      # the file, not the server's path
+    assert "Fill in the area" in r.text and "Fill in the reform start" in r.text and "--area" not in r.text
+    assert 'id="area-error"' in r.text and 'id="start-error"' in r.text and str(ROOT) not in r.text
+    assert 'aria-invalid="true"' in r.text and 'value="2016"' in r.text     # errors by their field, values kept
+    r = client.get("/evaluate", params={"framework": "generic-upper-tier", "area": "Wigan", "start": "April 2011"})
+    assert r.status_code == 400 and "is not a date" in r.text and 'value="April 2011"' in r.text
+    r = _evaluate(client, {**GENERIC, "comparators": "cssn"})                   # found by the evaluation itself
+    assert r.status_code == 400 and 'id="group-error"' in r.text and "cssn" in r.text
 
 
-def test_get_evaluate_goes_back_to_the_filled_form(client):
-    r = client.get("/evaluate", params={"area": "Leeds", "reform_start": "2015-04-01", "junk": "x"},
-                   follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/?area=Leeds&reform_start=2015-04-01#evaluate"
+def test_evaluation_has_a_shareable_cached_address(client, report_html):
+    params = {"framework": "generic-upper-tier", "area": "Wigan", "start": "2011-04-01"}
+    again = client.get("/evaluate", params=params)
+    assert again.status_code == 200 and again.text == report_html          # the cached report, same generation time
+    old = client.get("/evaluate", params={"area": "Wigan", "reform_start": "2011-04-01"})   # the API's names work too
+    assert old.text == report_html
+    r = client.post("/evaluate", data={"area": "Leeds", "reform_start": "2015-04-01"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/evaluate?framework=generic-upper-tier&area=Leeds&start=2015-04-01"
+
+
+def test_a_slow_evaluation_shows_a_self_refreshing_progress_page(client):
+    params = {"framework": "generic-upper-tier", "area": "Leeds", "start": "2016"}
+    first = client.get("/evaluate", params=params)
+    assert first.status_code == 200
+    if 'http-equiv="refresh"' in first.text:       # usually: the work runs in the background
+        assert 'content="1; url=/evaluate?framework=generic-upper-tier&amp;area=Leeds&amp;start=2016"' in first.text
+        assert "<script" not in first.text and 'role="status"' in first.text
+    assert 'id="answer-sentence"' in _evaluate(client, params).text
+
+
+def test_no_page_loads_anything_from_another_host(client):
+    assert client.get("/api/docs").status_code == 404          # Swagger UI would load a CDN's script
+    for url in ("/", "/?q=wigan", f"/area/{WIGAN}", f"/indicator/{CVD}"):
+        text = client.get(url).text
+        assert "<script" not in text and 'src="http' not in text and "<link rel=\"stylesheet" not in text
+
+
+def test_area_page_groups_filters_and_draws_spines(client):
+    text = client.get(f"/area/{WIGAN}", params={"q": "mortality"}).text
+    import re
+
+    names = re.findall(r'<a href="/indicator/[^"]+">([^<]+)</a>', text)
+    assert names and all("mortality" in n.lower() for n in names)
+    assert "ONS Explore Local Statistics (" in text and 'class="spinecell"' in text and 'class="map"' in text
+    assert "Contains OS data © Crown copyright and database right" in text
+
+
+def test_indicator_page_ranks_every_council(client, loaded_store):
+    text = client.get(f"/indicator/{CVD}", params={"area": WIGAN}).text
+    import re
+
+    values = [float(v.replace(",", "")) for v in re.findall(r'<td class="num">(\d[\d,.]*)</td>\s*<td class="num">', text)]
+    assert len(values) > 100 and values == sorted(values)              # lower is better: best first
+    assert 'class="focal"' in text and 'class="map"' in text and "Funnel plot" not in text or "funnel" in text.lower()
 
 
 def test_a_framework_applied_to_another_area_is_retitled(client):
-    r = client.post("/evaluate", data={"framework": "wigan-deal", "area": "Leeds", "reform_start": "2015-04-01"})
+    r = _evaluate(client, {"framework": "wigan-deal", "area": "Leeds", "start": "2015-04-01"})
     assert r.status_code == 200
     assert "<h1>Did outcomes change in Leeds after the reform starting 1 April 2015?</h1>" in r.text
     assert "written for Wigan" in r.text and "Is the Wigan Deal real?</h1>" not in r.text
@@ -202,17 +259,50 @@ def test_browser_fills_the_form_and_gets_the_report(live_server, chromium_page):
         assert page.locator("#areas").inner_text().count("Wigan") >= 1
         page.select_option("#framework", "generic-upper-tier")
         page.fill("#area", "Wigan")
-        page.fill("#reform_start", "2011-04-01")
-        page.select_option("#comparators", "oflog-nn")
-        page.screenshot(path=str(ARTIFACTS / "web.png"), full_page=True)
+        page.fill("#start", "2011-04-01")
+        page.select_option("#group", "oflog-nn")
         with page.expect_navigation(wait_until="load", timeout=60_000):
             page.click("#run")
-        page.wait_for_selector("#scorecard", timeout=60_000)
+        page.wait_for_selector("#answer-sentence", timeout=120_000)      # through the self-refreshing progress page
         assert "Wigan" in page.title()
-        page.screenshot(path=str(ARTIFACTS / "web-report.png"))
+        assert "/evaluate?framework=generic-upper-tier&area=Wigan&start=2011-04-01&group=oflog-nn" in page.url
     console, requests = log["console"], log["requests"]
     assert [(t, m) for t, m in console if t in ("error", "pageerror", "warning")] == []
     assert [u for u in requests if not u.startswith(live_server + "/")] == []
+
+
+PAGES = {"home": "/", "search": "/?q=durham", "form-errors": "/evaluate?framework=generic-upper-tier&area=Atlantis&start=x",
+         "area": f"/area/{WIGAN}", "area-filtered": f"/area/{WIGAN}?q=mortality",
+         "indicator": f"/indicator/{CVD}?area={WIGAN}",
+         "report": "/evaluate?framework=generic-upper-tier&area=Wigan&start=2011-04-01"}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1366, 390])
+def test_every_page_fits_the_screen_and_passes_axe(live_server, chromium_page, page_checks, width):
+    """At desktop and phone widths: no sideways scroll, chart text >= 11 px, no request elsewhere, zero axe violations."""
+    import httpx
+
+    httpx.get(live_server + PAGES["report"], timeout=60)          # start the evaluation; the loop below waits for it
+    problems = {}
+    with chromium_page({"width": width, "height": 900}) as (page, log):
+        for name, url in PAGES.items():
+            page.goto(live_server + url, wait_until="load")
+            deadline = time.monotonic() + 120
+            while page.locator('meta[http-equiv="refresh"]').count() and time.monotonic() < deadline:
+                page.wait_for_timeout(500)
+                page.goto(live_server + url, wait_until="load")
+            page.screenshot(path=str(ARTIFACTS / f"web-{name}-{width}.png"))
+            found = {"overflow": page_checks.overflow_px(page), "axe": page_checks.axe(page)}
+            page_checks.open_all_details(page)
+            found["overflow_open"] = page_checks.overflow_px(page)
+            found["smallest_text"] = page_checks.smallest_chart_text(page)
+            if found["overflow"] or found["overflow_open"] or found["axe"] or found["smallest_text"] < 11:
+                problems[name] = found
+    assert problems == {}
+    assert [u for u in log["requests"] if not u.startswith(live_server + "/")] == []
+    expected = "status of 400"           # the form-errors page answers 400 on purpose
+    assert [(t, m) for t, m in log["console"] if t in ("error", "pageerror") and expected not in m] == []
 
 
 def test_packaged_generic_framework_is_the_shipped_one():

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, open_for_write, progress_console
+from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, progress_console
 
 
 class StatusBy(str, Enum):
@@ -24,18 +24,37 @@ def _bar():
                     console=progress_console, transient=True)
 
 
-def _load_tree(store: Path | None, root: Path) -> None:
-    from ..sources import read_tree
+def _report(report, check: bool) -> None:
+    if check:
+        ch = report.changes()
+        if ch.empty:
+            console.print("Nothing would change.")
+        else:
+            emit(ch, Format.table, title="What the load would change (nothing written)")
+    console.print(report.summary())
 
-    with open_for_write(store) as s:
+
+def _load_tree(store: Path | None, root: Path, *, replace: bool = False, check: bool = False,
+               lenient: bool = False) -> None:
+    from ..sources import read_tree
+    from ..store import default_store_path, load_unchanged, remember_load, tree_fingerprint, writing_copy
+
+    path = store or default_store_path()
+    fingerprint = tree_fingerprint(root) if Path(root).is_dir() else None
+    if fingerprint and load_unchanged(path, root, fingerprint):     # hashed before anything is parsed
+        console.print(f"Nothing changed in {root}: the store already holds every file (no file read).")
+        return
+    with writing_copy(path, keep=not check) as s:
         batches = []
         with _bar() as bar:
             task = bar.add_task("reading files", total=None)
-            for b in read_tree(root):
+            for b in read_tree(root, lenient=lenient):
                 batches.append(b)
                 bar.update(task, advance=1, description=f"read {b.key}")
-        report = s.import_batches(batches)
-    console.print(report.summary())
+        report = s.import_batches(batches, replace=replace, check=check)
+        if fingerprint and not check and not report.quarantined:
+            remember_load(s, root, fingerprint)
+    _report(report, check)
 
 
 def register(app: typer.Typer) -> None:
@@ -47,19 +66,40 @@ def register(app: typer.Typer) -> None:
         from_: Annotated[Optional[Path], typer.Option("--from", help="Data folder laid out like ../shared/data.")] = None,
         file: Annotated[Optional[Path], typer.Option("--file", help="Load one file (with --source).")] = None,
         source: Annotated[Optional[str], typer.Option("--source", help="Reader for --file: local-csv, fingertips-csv, ...")] = None,
+        replace: Annotated[bool, typer.Option("--replace", help="Accept a new version of a stored file that "
+                                              "removes areas, periods or more than 10% of its rows.")] = False,
+        check: Annotated[bool, typer.Option("--check", help="Validate and print what would change "
+                                            "(new, replaced with row/area/period differences, unchanged); "
+                                            "write nothing.")] = False,
+        lenient: Annotated[bool, typer.Option("--lenient", help="Keep going past bad rows: they go to the "
+                                              "store's quarantine table, with counts reported.")] = False,
         store: StoreOpt = None,
     ) -> None:
-        """Read every known folder (or one file) and import it in one all-or-nothing transaction."""
+        """Read every known folder (or one file) and import it in one all-or-nothing transaction.
+
+        The load writes a copy of the store and swaps it in when done, so reads keep working
+        from the previous store meanwhile; a reload where no file changed reads nothing.
+        """
         from ..sources import read_file_as
-        from ..store import default_data_dir
+        from ..store import default_data_dir, default_store_path, writing_copy
 
         if file is None:
-            _load_tree(store, from_ or default_data_dir())
+            _load_tree(store, from_ or default_data_dir(), replace=replace, check=check, lenient=lenient)
             return
-        batch = read_file_as(file, source)
-        with open_for_write(store) as s:
-            report = s.import_batches([batch])
-        console.print(report.summary())
+        batch = read_file_as(file, source, lenient=lenient)
+        with writing_copy(store or default_store_path(), keep=not check) as s:
+            report = s.import_batches([batch], replace=replace, check=check)
+        _report(report, check)
+
+    @data_app.command("quarantine")
+    def quarantine(
+        store: StoreOpt = None,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        """Rows refused by a '--lenient' load: file, line, field, value and what was expected."""
+        with open_for_read(store) as s:
+            df = s.quarantine()
+        emit(df, fmt, title="Quarantined rows")
 
     @data_app.command("fetch")
     def fetch(

@@ -27,15 +27,25 @@ def _register_evaluate_framework(app: typer.Typer) -> None:
         cutoff: Annotated[Optional[str], typer.Option("--cutoff", "--until", help="Use only periods ended by this ISO date.")] = None,
         progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
         store: StoreOpt = None,
+        areas: Annotated[Optional[str], typer.Option(
+            "--areas", help="A treated group: comma-separated codes or names, or one combined-authority / region code "
+                            "(E47000001 = the ten Greater Manchester councils); overrides the framework's.")] = None,
+        exclude: Annotated[Optional[str], typer.Option(
+            "--exclude", help="Comma-separated areas never used as comparators or donors (added to the framework's).")] = None,
     ) -> None:
-        """Evaluate a reform: every method on every outcome, then the evidence report."""
+        """Evaluate a reform: every method on every outcome, then the evidence report.
+
+        An --area that is a combined authority or region, or --areas, evaluates a treated group."""
         from ..evaluation import evaluate, load_framework
 
         fw = load_framework(framework)
         opener = open_for_write if fw.data else open_for_read   # local CSVs are imported first
         with opener(store) as s:
-            ev = evaluate(s, fw, area=area, reform_start=reform_start, cutoff=cutoff, progress=progress)
-        paths = ev.write(out)
+            ev = evaluate(s, fw, area=area, reform_start=reform_start, cutoff=cutoff, progress=progress,
+                          areas=areas, exclude=[x.strip() for x in exclude.split(",") if x.strip()] if exclude else None)
+            from ..report.html import write_report
+
+            paths = write_report(ev, Path(out), store=s)   # the store adds England's spread and the maps
         console.print(ev.summary())
         console.print(f"[bold]report:[/] {paths['report.html']}  ([dim]{len(paths)} files in {out}; "
                       f"evaluated in {ev.elapsed_s:.1f} s[/])")

@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
         """Search areas by name or code."""
         with open_for_read(store) as s:
             df = s.areas(text, area_type=area_type)
-        cols = ["code", "name", "area_type", "upper_tier", "region_name", "valid_from", "valid_to", "replaced_by"]
+        cols = ["code", "name", "area_type", "upper_tier", "region_name", "valid_from", "valid_to", "replaced_by",
+                "former_codes"]
         emit(df[cols] if fmt == Format.table else df, fmt, title=f"Areas matching {text!r}")
 
     @ind_app.command("list")

@@ -9,9 +9,9 @@ import typer
 
 from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, progress_console
 
-_SHOW = ["indicator_id", "area_code", "area_name", "placebo_rank", "n_areas", "placebo_p", "q_area",
+_SHOW = ["indicator_id", "area_code", "area_name", "placebo_rank", "n_areas", "placebo_p", "q_all", "q_area",
          "rmspe_ratio", "gap_mean", "direction", "warnings"]
-_SHOW_AREA = ["indicator_name", "placebo_rank", "n_areas", "placebo_p", "q_area", "gap_mean", "direction",
+_SHOW_AREA = ["indicator_name", "placebo_rank", "n_areas", "placebo_p", "q_all", "q_area", "gap_mean", "direction",
               "warnings"]
 
 
@@ -68,6 +68,8 @@ def register(app: typer.Typer) -> None:
         if focal is not None:
             emit(res.area(focal)[_SHOW_AREA if fmt == Format.table else _SHOW], fmt, title=f"Where {focal} stands among {area_type}-tier areas")
         else:
-            emit(res.standouts()[_SHOW], fmt, title=f"Departures in the top {alpha:.0%} of areas")
+            emit(res.standouts()[_SHOW], fmt, title=f"Departures in the top {alpha:.0%} of areas, by q")
         if fmt == Format.table:
             console.print(res.summary())
+        else:                       # keep stdout machine-readable; the count against chance goes to stderr
+            progress_console.print(res.chance_sentence())

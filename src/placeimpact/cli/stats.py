@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
+from .._lazy import lazy_module
 from ..formatting import cell
 from ._common import Format, FormatOpt, StoreOpt, emit, open_for_read
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # deferred: building the app for '--help' must not import pandas (start-up time)
+    pd = lazy_module("pandas")
 
 
 class Versus(str, Enum):

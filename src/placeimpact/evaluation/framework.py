@@ -31,14 +31,16 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import FrameworkError, InputError
-from ..methods import METHODS
+from ..methods import GROUP_METHODS, METHODS
 from ..records import POLARITIES
 
 __all__ = ["Framework", "Domain", "IndicatorSpec", "load_framework", "FRAMEWORK_KEYS"]
 
 #: allowed keys at each level (anything else is a typo and an error)
 FRAMEWORK_KEYS = ("title", "description", "area", "reform_start", "comparators", "cutoff", "methods",
-                  "data", "domains")
+                  "data", "domains", "areas", "exclude")
+#: keys of one entry of ``areas:`` written as a mapping (an area with its own start)
+AREA_KEYS = ("area", "reform_start")
 DOMAIN_KEYS = ("name", "description", "indicators")
 INDICATOR_KEYS = ("id", "label", "polarity", "primary", "sex", "age", "category", "note")
 
@@ -93,6 +95,18 @@ class Framework:
     path: Path | None = None
     sha256: str | None = None
     lines: Mapping[str, int] | None = None
+    #: a treated group: area codes or names (or one combined-authority / region code that expands
+    #: to its member councils); empty for a single-area evaluation
+    areas: tuple[str, ...] = ()
+    #: each group area's own reform start (None: the framework's ``reform_start``), parallel to ``areas``
+    area_starts: tuple[date | None, ...] = ()
+    #: areas never used as comparators or donors (other areas with similar reforms)
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def is_group(self) -> bool:
+        """True when the framework names a treated group (``areas:``)."""
+        return bool(self.areas)
 
     @property
     def indicators(self) -> tuple[tuple[Domain, IndicatorSpec], ...]:
@@ -320,12 +334,22 @@ def _build(root: _Loc, path: Path | None) -> Framework:
             kw["comparators"] = _string(c, ctx("comparators"))
     if "methods" in top:
         items = _list(top["methods"], ctx("methods"), what="method names")
-        kw["methods"] = tuple(_choice(x, _Ctx(path, x.line, f"methods[{j}]"), tuple(METHODS))
+        kw["methods"] = tuple(_choice(x, _Ctx(path, x.line, f"methods[{j}]"), tuple(METHODS) + tuple(GROUP_METHODS))
                               for j, x in enumerate(items))
     if "data" in top:
         items = _list(top["data"], ctx("data"), what="CSV paths")
         base = path.parent if path is not None else Path(".")
         kw["data"] = tuple(base / _string(x, _Ctx(path, x.line, f"data[{j}]")) for j, x in enumerate(items))
+    if "areas" in top and top["areas"].value is not None:
+        kw["areas"], kw["area_starts"] = _areas(top["areas"], ctx("areas"), path)
+        if "area" in top and top["area"].value is not None:
+            raise ctx("areas").error("a framework names either one area or a group of areas, not both",
+                                     expected="'area:' for one area, or 'areas:' for a group", got="both",
+                                     hint="Remove 'area:' (a group's areas go under 'areas:')")
+    if "exclude" in top and top["exclude"].value is not None:
+        c = top["exclude"]
+        items = c.value if isinstance(c.value, list) else [c]
+        kw["exclude"] = tuple(_string(x, _Ctx(path, x.line, f"exclude[{j}]")) for j, x in enumerate(items))
     if "domains" not in top:
         raise _Ctx(path, root.line, "domains").error(
             "the framework has no domains", expected="domains: a list of {name, indicators}",
@@ -333,6 +357,10 @@ def _build(root: _Loc, path: Path | None) -> Framework:
     items = _list(top["domains"], ctx("domains"), what="domains")
     kw["domains"] = tuple(_domain(it, _Ctx(path, it.line, f"domains[{j}]")) for j, it in enumerate(items))
     fw = Framework(**kw)
+    if fw.areas and fw.reform_start is None and any(d is None for d in fw.area_starts):
+        raise ctx("areas").error("an area of the group has no reform start",
+                                 expected="'reform_start:' for the group, or one per area ({area: ..., reform_start: ...})",
+                                 got=next(a for a, d in zip(fw.areas, fw.area_starts) if d is None))
     if fw.cutoff is not None and fw.reform_start is not None and fw.cutoff <= fw.reform_start:
         raise ctx("cutoff").error("the cut-off is not after the reform start", expected=f"a date after {fw.reform_start}",
                                   got=fw.cutoff.isoformat())
@@ -345,6 +373,31 @@ def _build(root: _Loc, path: Path | None) -> Framework:
                                  hint=f"It is already listed at line {seen[key].line}; remove one")
         seen[key] = spec
     return fw
+
+
+def _areas(loc: _Loc, ctx: _Ctx, path: Path | None) -> tuple[tuple[str, ...], tuple[date | None, ...]]:
+    """``areas:``: one code (a combined authority or region), or a list of codes/names or {area, reform_start}."""
+    if not isinstance(loc.value, list):
+        return (_string(loc, ctx),), (None,)
+    names: list[str] = []
+    starts: list[date | None] = []
+    for j, it in enumerate(_list(loc, ctx, what="area codes or names")):
+        sub = _Ctx(path, it.line, f"areas[{j}]")
+        if isinstance(it.value, dict):
+            m = _mapping(it, sub, AREA_KEYS)
+            if "area" not in m:
+                raise sub.error("an entry of areas needs an area", expected="area: <code or name>",
+                                got=", ".join(m) or "no keys")
+            names.append(_string(m["area"], _Ctx(path, m["area"].line, f"areas[{j}].area")))
+            starts.append(_date_value(m["reform_start"].value, _Ctx(path, m["reform_start"].line, "reform_start"))
+                          if "reform_start" in m and m["reform_start"].value is not None else None)
+        else:
+            names.append(_string(it, sub))
+            starts.append(None)
+    if len(set(n.lower() for n in names)) < len(names):
+        dup = next(n for n in names if sum(x.lower() == n.lower() for x in names) > 1)
+        raise ctx.error("an area is listed twice in areas", expected="each area once", got=dup)
+    return tuple(names), tuple(starts)
 
 
 def load_framework(source: str | Path | Mapping[str, Any] | Framework) -> Framework:

@@ -83,6 +83,10 @@ class Evaluation:
     generated_at: datetime
     elapsed_s: float
     errors: tuple[str, ...] = field(default_factory=tuple)
+    #: a treated group's details (:class:`~placeimpact.evaluation.group_run.GroupInfo`), None for one area
+    group: Any = None
+    #: areas the framework excludes, removed from every comparator group and donor pool
+    excluded: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def findings(self) -> pd.DataFrame:
@@ -243,35 +247,6 @@ def _run_methods(fns: Mapping[str, Callable[..., MethodResult]], panel: Panel | 
     return results
 
 
-def _prepare(store: Store, framework: str | Path | Mapping[str, Any] | Framework, *, area: str | None,
-             reform_start: str | date | None, cutoff: str | date | None, methods: Sequence[str] | None
-             ) -> tuple[Framework, Framework, dict[str, Callable[..., MethodResult]], str]:
-    """The framework as read and with its overrides, its methods and the focal area's code.
-
-    Errors name the framework's file, line and field."""
-    original = load_framework(framework)
-    fw = original.with_overrides(area=area, reform_start=reform_start, cutoff=cutoff)
-    for key, val in (("area", fw.area), ("reform_start", fw.reform_start)):
-        if val is None:
-            err = FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
-                                 expected="a value in the file or given with the evaluation",
-                                 hint=f"Add '{key}:' to the file or give the {key.replace('_', ' ')}")
-            err.option = key
-            raise err
-    names = tuple(methods) if methods is not None else fw.methods
-    try:
-        fns: dict[str, Callable[..., MethodResult]] = {m: get_method(m) for m in names}
-    except ValueError as exc:
-        raise FrameworkError(str(exc), path=fw.path, line=fw.line_of("methods"), field="methods") from None
-    _load_local_data(store, fw)
-    try:
-        focal = store.resolve_area(str(fw.area))
-    except StoreError as exc:
-        raise FrameworkError("unknown area", path=fw.path, line=fw.line_of("area"), field="area", got=fw.area,
-                             hint=str(exc)) from None
-    return original, fw, fns, focal
-
-
 # -- the run ---------------------------------------------------------------------------------
 def evaluate(
     store: Store,
@@ -284,6 +259,8 @@ def evaluate(
     alpha: float = 0.05,
     progress: bool = True,
     on_error: OnError = "record",
+    areas: Sequence[str] | str | None = None,
+    exclude: Sequence[str] | None = None,
 ) -> Evaluation:
     """Evaluate a reform with an outcome framework.
 
@@ -306,17 +283,54 @@ def evaluate(
         What to do when a method fails with an unexpected exception (a bug, not a
         :class:`MethodError`): record it as an ``insufficient`` finding naming the error
         (default), or re-raise it.
+    areas : list of codes or names, or one combined-authority / region code, optional
+        Evaluate a treated group instead of one area (overrides the framework's ``areas``);
+        an ``area`` that is a combined authority or region is a group too.
+    exclude : list of codes or names, optional
+        Areas never used as comparators or donors (added to the framework's ``exclude``).
     """
     if on_error not in ("record", "raise"):
         raise ValueError(f"on_error must be 'record' or 'raise'; got {on_error!r}")
     t0 = time.perf_counter()
-    original, fw, fns, focal = _prepare(store, framework, area=area, reform_start=reform_start, cutoff=cutoff,
-                                        methods=methods)
+    original = load_framework(framework)
+    fw = original.with_overrides(area=area, reform_start=reform_start, cutoff=cutoff)
+    fw = _group_overrides(store, fw, areas=areas, exclude=exclude)
+    if fw.is_group:
+        from .group_run import evaluate_group
+
+        return evaluate_group(store, fw, methods=methods, alpha=alpha, progress=progress, on_error=on_error)
+    for key, val in (("area", fw.area), ("reform_start", fw.reform_start)):
+        if val is None:
+            err = FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
+                                 expected="a value in the file or given with the evaluation",
+                                 hint=f"Add '{key}:' to the file or give the {key.replace('_', ' ')}")
+            err.option = key
+            raise err
+    names = tuple(methods) if methods is not None else fw.methods
+    try:
+        fns: dict[str, Callable[..., MethodResult]] = {m: get_method(m) for m in names}
+    except ValueError as exc:
+        raise FrameworkError(str(exc), path=fw.path, line=fw.line_of("methods"), field="methods") from None
+    _load_local_data(store, fw)
+    try:
+        focal = store.resolve_area(fw.area)
+    except StoreError as exc:
+        raise FrameworkError("unknown area", path=fw.path, line=fw.line_of("area"), field="area", got=fw.area,
+                             hint=str(exc)) from None
     area_name = str(store.area(focal).get("name") or focal)
     fw = _retitle(store, original, fw, focal, area_name)
     meta = check_framework(store, fw)
     comp = _comparators(store, fw, focal)
     comp_arg, comp_codes, comp_text = comp.panel_arg, comp.codes, comp.text
+    excluded: tuple[str, ...] = ()
+    if fw.exclude:   # clean comparators: excluded areas leave every comparator group
+        excluded = _excluded_codes(store, fw)
+        dropped = [c for c in comp_codes if c in set(excluded)]
+        comp_codes = tuple(c for c in comp_codes if c not in set(excluded))
+        comp_arg = list(comp_codes)
+        names_x = [str(store.area(c).get("name") or c) for c in excluded]
+        comp_text += (f"; excluded by the framework: {', '.join(names_x)}"
+                      f" ({len(dropped)} of them were in the group and removed)")
     name_of = store.area_names(comp_codes)
     pairs = fw.indicators
     runs: list[OutcomeRun] = []
@@ -347,12 +361,50 @@ def evaluate(
     prov = store.provenance([r.indicator["id"] for r in runs])
     return Evaluation(
         framework=fw, area_code=focal, area_name=area_name, reform_start=fw.reform_start, cutoff=fw.cutoff,
-        comparator_group=comp.group_id, comparator_codes=comp_codes,
+        comparator_group=comp_arg if isinstance(comp_arg, str) else None, comparator_codes=comp_codes,
         comparator_names=tuple(str(name_of.get(c) or c) for c in comp_codes), comparator_text=comp_text,
         methods=tuple(fns), outcomes=tuple(runs), synthesis=syn, provenance=prov,
         generated_at=datetime.now(timezone.utc).replace(microsecond=0), elapsed_s=time.perf_counter() - t0,
-        errors=tuple(errors),
+        errors=tuple(errors), excluded=excluded,
     )
+
+
+def _excluded_codes(store, fw: Framework) -> tuple[str, ...]:
+    out = []
+    for j, x in enumerate(fw.exclude):
+        try:
+            code = store.resolve_area(x)
+            from ..group_panel import _members
+
+            mem = _members(store, code) if code.startswith("E47") else None
+            out += mem[0] if mem else [code]
+        except StoreError as exc:
+            raise FrameworkError("unknown area to exclude", path=fw.path, line=fw.line_of("exclude"),
+                                 field=f"exclude[{j}]", got=x, hint=str(exc)) from None
+    return tuple(dict.fromkeys(out))
+
+
+def _group_overrides(store, fw: Framework, *, areas, exclude) -> Framework:
+    """Command-line / API group options: ``areas`` (or an ``area`` that is a combined authority or region)."""
+    from dataclasses import replace
+
+    if exclude:
+        fw = replace(fw, exclude=tuple(dict.fromkeys([*fw.exclude, *exclude])))
+    if areas is not None:
+        items = [areas] if isinstance(areas, str) else list(areas)
+        if len(items) == 1 and "," in items[0]:
+            items = [x.strip() for x in items[0].split(",") if x.strip()]
+        return replace(fw, areas=tuple(items), area_starts=(None,) * len(items), area=None)
+    if not fw.is_group and fw.area is not None:
+        try:
+            code = store.resolve_area(fw.area)
+        except StoreError:
+            return fw
+        from ..group_panel import _members
+
+        if _members(store, code) is not None:
+            return replace(fw, areas=(code,), area_starts=(None,), area=None)
+    return fw
 
 
 def _findings(runs: Sequence[OutcomeRun], focal: str, area_name: str) -> pd.DataFrame:
@@ -372,7 +424,7 @@ def _findings(runs: Sequence[OutcomeRun], focal: str, area_name: str) -> pd.Data
                 "n_pre": r.periods.get("n_pre"), "n_post": r.periods.get("n_post"),
                 "n_comparators": r.periods.get("n_comparators"),
                 "estimate": float(res.estimate), "ci_low": float(res.ci_low), "ci_high": float(res.ci_high),
-                "p_value": float(res.p_value), "direction": res.direction, "label": res.label,
+                "p_value": float(res.p_value), "mde": float(res.mde), "direction": res.direction, "label": res.label,
                 "evidence": res.evidence, "summary": res.summary, "warnings": tuple(res.warnings),
                 "context_warnings": tuple(r.caveats),
             })

@@ -41,6 +41,9 @@ METHOD_NAMES: dict[str, str] = {
     "its": "Interrupted time series",
     "trend_difference": "Trend difference",
     "change_vs_neighbours": "Change ranked against neighbours",
+    "conformal_synthetic_control": "Synthetic control, conformal interval",
+    "augmented_synthetic_control": "Augmented synthetic control (ridge)",
+    "demeaned_synthetic_control": "De-meaned synthetic control",
     "wave_change": "Change between survey waves",
 }
 

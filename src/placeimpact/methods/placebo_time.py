@@ -34,7 +34,8 @@ class PlaceboTime:
     focal area minus its synthetic control refitted on the fake pre-period; ``weights``
     (n_units,) those refitted weights. ``estimate`` is the mean fake-post gap and
     ``relative`` the same divided by the fake fit's pre-RMSPE (floored at the focal
-    area's sampling SE, as in the in-space test); ``ci_low``, ``ci_high``, ``p_value``
+    area's sampling SE with ``inference="noise_floor"``, as in the in-space test);
+    ``ci_low``, ``ci_high``, ``p_value``
     are NaN unless ``in_space``.
     """
 
@@ -58,7 +59,7 @@ def placebo_in_time(
     k: int | None = None,
     v: np.ndarray | None = None,
     in_space: bool = True,
-    noise_floor: bool = True,
+    inference: str = "adh",
 ) -> PlaceboTime:
     """Refit with a fake reform start ``k`` pre-periods early.
 
@@ -73,8 +74,8 @@ def placebo_in_time(
         (n_fit,) period weights of the real fit; the fake fit uses the matching subset.
     in_space:
         Also run the in-space placebo test on the fake dates (one batched solve).
-    noise_floor:
-        As in :func:`~placeimpact.methods.placebo_space.placebo_in_space`.
+    inference:
+        The in-space test, as in :func:`~placeimpact.methods.placebo_space.placebo_in_space`.
 
     Raises
     ------
@@ -101,11 +102,12 @@ def placebo_in_time(
     gap, est, pre = sf.gap[0], float(sf.mean_post_gap[0]), float(sf.pre_rmspe[0])
     extra: dict[str, float] = {}
     if in_space:
-        ps = placebo_in_space(data, fit=sf, noise_floor=noise_floor, fit_mask=fit, post_mask=post)
+        ps = placebo_in_space(data, fit=sf, inference=inference, fit_mask=fit, post_mask=post)
         scale = float(ps.scale[0])
-        extra = dict(ci_low=ps.ci_low, ci_high=ps.ci_high, p_value=ps.p_value_mean_gap)
+        extra = dict(ci_low=ps.ci_low, ci_high=ps.ci_high, p_value=ps.p_value)
     else:
         se = data.se[0, fit]
-        scale = max(pre, float(np.nanmean(se))) if noise_floor and np.isfinite(se).any() else pre
+        scale = (max(pre, float(np.nanmean(se))) if inference == "noise_floor" and np.isfinite(se).any()
+                 else pre)
     return PlaceboTime(k=k, fake_start=start, fit=fit, post=post, weights=sf.weights[0], gap=gap, estimate=est,
                        pre_rmspe=pre, relative=est / scale if scale > 0 else math.nan, **extra)

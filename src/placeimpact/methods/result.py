@@ -74,6 +74,12 @@ class MethodResult:
         Method-specific numbers (pre-RMSPE, placebo rank, slopes, ...), read-only.
     series:
         Arrays for charts, keyed by name (e.g. ``periods``, ``fitted``, ``gap``, ``placebo_gaps``), read-only.
+    mde:
+        Minimum detectable effect: the smallest effect a 5% test would detect with 80% power, in the
+        estimate's units (inf: no effect could have been declared; NaN: not assessed). Methods may
+        set it; otherwise it is derived from the 95% interval (:mod:`placeimpact.methods.mde`).
+    mde_basis:
+        How ``mde`` was found, in words.
     """
 
     method: str
@@ -91,11 +97,31 @@ class MethodResult:
     warnings: tuple[str, ...] = ()
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     series: Mapping[str, Any] = field(default_factory=dict)
+    #: group methods: one dict per treated area (area_code, area_name, estimate, ci_low, ci_high, p_value, weight)
+    per_area: tuple[Mapping[str, Any], ...] = ()
+    #: group methods: the event-study path (event_time, estimate, ci_low, ci_high, se, n_areas lists) or None
+    event_study: Mapping[str, Any] | None = None
+    mde: float = math.nan
+    mde_basis: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "diagnostics", _freeze(self.diagnostics))
         object.__setattr__(self, "series", _freeze(self.series))
         object.__setattr__(self, "warnings", tuple(self.warnings))
+        if math.isnan(self.mde) and math.isfinite(self.estimate) and not math.isnan(self.p_value):
+            from .mde import mde_from_interval
+
+            object.__setattr__(self, "mde", mde_from_interval(self.ci_low, self.ci_high))
+            if not math.isnan(self.mde) and not self.mde_basis:
+                object.__setattr__(self, "mde_basis", "from the 95% interval: 2.80 standard errors "
+                                   "(5% two-sided test, 80% power)")
+
+    @property
+    def mde_text(self) -> str:
+        """'this design could have detected a change of about X or more', or '' when not assessed."""
+        from .mde import mde_text
+
+        return mde_text(self.mde)
 
     def conf_int(self) -> tuple[float, float]:
         return (self.ci_low, self.ci_high)
@@ -126,7 +152,12 @@ class MethodResult:
             "ci_high": self.ci_high, "p_value": self.p_value, "direction": self.direction,
             "label": self.label, "evidence": self.evidence, "summary": self.summary,
             "warnings": list(self.warnings), "diagnostics": dict(self.diagnostics),
+            "mde": self.mde, "mde_basis": self.mde_basis,
         }
+        if self.per_area:
+            d["per_area"] = [dict(x) for x in self.per_area]
+        if self.event_study is not None:
+            d["event_study"] = dict(self.event_study)
         if with_series:
             d["series"] = dict(self.series)
         return clean(d)
@@ -134,6 +165,8 @@ class MethodResult:
     def to_frame(self) -> pd.DataFrame:
         d = self.to_dict()
         d.pop("diagnostics")
+        d.pop("per_area", None)
+        d.pop("event_study", None)
         d["warnings"] = "; ".join(d["warnings"])
         return pd.DataFrame([d])
 
@@ -142,4 +175,6 @@ class MethodResult:
               or math.isinf(self.ci_high) else f" (95% CI {self.ci_low:.3g} to {self.ci_high:.3g})")
         p = "" if math.isnan(self.p_value) else f", p = {self.p_value:.3g}"
         w = "" if not self.warnings else " Caveats: " + "; ".join(self.warnings) + "."
-        return f"[{self.method}] {self.estimand}: {self.estimate:.3g}{ci}{p}. {self.summary}{w}"
+        m = (f" ({self.mde_text[:1].upper()}{self.mde_text[1:]}.)" if self.direction == "no_clear_change"
+             and self.mde_text and "have detected" not in self.summary else "")
+        return f"[{self.method}] {self.estimand}: {self.estimate:.3g}{ci}{p}. {self.summary}{m}{w}"

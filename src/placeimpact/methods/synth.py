@@ -8,9 +8,14 @@ post-reform gap, focal minus synthetic, in the indicator's units.
 
 Inference and diagnostics, one file each:
 
-- :mod:`.placebo_space`: every donor treated as if reformed; p-value from the rank
-  of the focal area's post/pre RMSPE ratio, 95% interval by inverting the same
-  placebo test for the mean gap (noise-floored pre-RMSPE; see that module);
+- :mod:`.placebo_space`: every donor treated as if reformed; by default the standard
+  test of Abadie, Diamond & Hainmueller 2010: the p-value is the rank of the focal
+  area's post/pre RMSPE ratio among all units' ratios, the 95% interval the constant
+  effects that same test does not reject, the label the same rank ("post/pre RMSPE
+  ratio ranked k of n", p = k / n), with the test repeated without placebos fitted 2,
+  5 or 20 times worse (pre-MSPE) than the focal area. ``inference="noise_floor"``
+  switches to our noise-floored mean-gap test (see that module), again for label,
+  p-value and interval together;
 - :mod:`.placebo_time`: a fake start earlier in the pre-period, where the effect
   should be about zero;
 - :mod:`.leave_one_out`: refits without each positive-weight donor.
@@ -19,7 +24,7 @@ Evidence is graded from the placebo p-value like the other methods
 (:func:`._common.grade`) and lowered one level for each of: the focal area outside the
 donors' range (highest or lowest of all areas in most pre-periods, so no convex mix
 can match it), an in-time placebo "effect" whose interval excludes zero, a sign flip
-when one donor is left out, the RMSPE-ratio test disagreeing, a boundary change. A
+when one donor is left out, a boundary change. A
 poor pre-period fit caps it at weak: pre-RMSPE above the focal area's mean 95% CI
 half-width (its sampling noise); without CIs, above twice the placebo areas' median
 pre-RMSPE (what a synthetic control typically achieves in this panel); without
@@ -35,9 +40,10 @@ import numpy as np
 
 from ..errors import MethodError, PlaceImpactError
 from ..panel import Panel
-from ._common import ATTRIBUTION, better_phrase, carried_warnings, fmt, grade, insufficient, unit_of, what_of
+from ._common import ATTRIBUTION, check_choice, better_phrase, carried_warnings, fmt, grade, insufficient, unit_of, what_of
 from .leave_one_out import leave_one_out as _leave_one_out
-from .placebo_space import placebo_in_space
+from .mde import ALPHA, POWER, placebo_mde, with_mde as _with_mde
+from .placebo_space import EXCLUDE_MSPE_MULTIPLES, INFERENCE, placebo_in_space
 from .placebo_time import placebo_in_time
 from .result import Evidence, MethodResult, direction_from
 from .synth_fit import POSITIVE_WEIGHT, NotEnoughData, SynthData, fit_units, placebo_allowed, prepare
@@ -79,7 +85,7 @@ def synthetic_control(
     in_time_placebo: bool = True,
     leave_one_out: bool = True,
     v: np.ndarray | None = None,
-    noise_floor: bool = True,
+    inference: str = "adh",
     placebo_k: int | None = None,
 ) -> MethodResult:
     """Estimate the post-reform gap between the focal area and its synthetic control.
@@ -101,32 +107,33 @@ def synthetic_control(
     v:
         (n_pre,) non-negative weights of the pre-periods used in the fit (the fitted
         pre-periods in time order); None = identity (every pre-period counts equally).
-    noise_floor:
-        Floor pre-RMSPEs at each unit's sampling SE in the placebo test (see
-        :mod:`.placebo_space`).
+    inference:
+        The in-space placebo test: ``"adh"`` (default; Abadie, Diamond & Hainmueller's
+        post/pre RMSPE-ratio rank) or ``"noise_floor"`` (pre-RMSPEs floored at each unit's
+        sampling SE, statistic |mean post gap| / scale; see :mod:`.placebo_space`).
     placebo_k:
         Pre-periods moved into the in-time placebo's fake post-period.
 
     Returns
     -------
     MethodResult
-        ``estimate`` = mean post gap (focal - synthetic); ``ci_low``/``ci_high`` = 95%
-        interval from inverting the in-space placebo test of the mean gap; ``p_value``
-        = that test at zero (rank of |mean post gap| / scale among all units). The ADH
-        2010 post/pre RMSPE-ratio p-value is ``diagnostics['p_value_rmspe_ratio']`` (and
-        ``label``); when it disagrees (mean-gap p < 0.10, ratio p > 0.10) the evidence
-        drops a level. A panel too short or with too few donors gives an
-        ``insufficient`` result saying why.
+        ``estimate`` = mean post gap (focal - synthetic); ``p_value`` = the in-space
+        placebo test chosen by ``inference`` (rank k of n units: p = k / n, the same k
+        and n as ``label``); ``ci_low``/``ci_high`` = the constant effects that test does
+        not reject (NaN, with a warning, when it rejects every constant effect); the
+        direction and evidence follow from that p-value and interval. The test without
+        poorly fitted placebos is in ``diagnostics['exclusions']``. A panel too short or
+        with too few donors gives an ``insufficient`` result saying why.
 
     Raises
     ------
     MethodError
         An invalid option (``donors``, ``v``, a non-boolean switch).
     """
-    for name, val in (("placebo", placebo), ("in_time_placebo", in_time_placebo), ("leave_one_out", leave_one_out),
-                      ("noise_floor", noise_floor)):
+    for name, val in (("placebo", placebo), ("in_time_placebo", in_time_placebo), ("leave_one_out", leave_one_out)):
         if not isinstance(val, (bool, np.bool_)):
             raise MethodError(f"{name} must be True or False; got {val!r}")
+    check_choice("inference", inference, INFERENCE)
     warnings, down = carried_warnings(panel)
     unit = unit_of(panel).strip()
     estimand = "mean post-reform gap vs synthetic control" + (f" ({unit})" if unit else "")
@@ -156,26 +163,46 @@ def synthetic_control(
 
     ci_low = ci_high = p = math.nan
     label = f"synthetic control from {diag['n_donors_positive']} of {n - 1} donors"
+    ci_empty = False
+    mde, mde_basis = math.nan, ""
     if placebo:
-        ps = placebo_in_space(data, fit=fit, noise_floor=noise_floor)
-        ci_low, ci_high, p = ps.ci_low, ps.ci_high, ps.p_value_mean_gap
-        diag.update({"rmspe_ratio": float(ps.ratio[0]), "placebo_rank": ps.rank, "n_placebos": ps.n_placebos,
-                     "min_attainable_p": ps.min_p, "p_value_rmspe_ratio": ps.p_value,
-                     "p_value_mean_gap": ps.p_value_mean_gap,
-                     "p_value_excl_5x": ps.p_value_5x, "n_placebos_5x": ps.n_5x,
-                     "p_value_excl_20x": ps.p_value_20x, "n_placebos_20x": ps.n_20x,
+        ps = placebo_in_space(data, fit=fit, inference=inference)
+        mde = placebo_mde(ps.mean_post_gap, ps.post_rmspe, ps.scale, ps.stat, inference)
+        mde_basis = (f"from the placebo distribution: the constant shift that {POWER:.0%} of placebo areas would "
+                     f"need to pass the {ALPHA:.0%} test ({ps.statistic})")
+        ci_low, ci_high, p, ci_empty = ps.ci_low, ps.ci_high, ps.p_value, ps.ci_empty
+        diag.update({"inference": inference, "test_statistic": ps.statistic, "rmspe_ratio": float(ps.ratio[0]),
+                     "placebo_rank": ps.rank, "n_placebos": ps.n_placebos, "min_attainable_p": ps.min_p,
+                     "p_value_test": ps.p_value, "ci_empty": ci_empty,
+                     "exclusions": {f"pre_mspe_over_{m}x": ps.exclusions[m] for m in EXCLUDE_MSPE_MULTIPLES},
+                     "p_value_rmspe_ratio": ps.p_value_ratio, "p_value_mean_gap": ps.p_value_mean_gap,
                      "noise_floored_units": ps.noise_floored, "pre_rmspe_scale": float(ps.scale[0]),
-                     "ci_method": "inverted in-space placebo test of the mean post gap (scale-standardised)"})
+                     "ci_method": ("constant effects not rejected by the same in-space placebo test "
+                                   f"({ps.statistic})")})
+        for m in EXCLUDE_MSPE_MULTIPLES:
+            diag[f"p_value_excl_{m}x"] = ps.exclusions[m]["p_value"]
+            diag[f"n_placebos_{m}x"] = ps.exclusions[m]["n_placebos"]
         series.update({"placebo_codes": np.array(ps.codes[1:]), "placebo_gaps": ps.gaps[1:]})
-        label = f"RMSPE ratio ranked {ps.rank} of {ps.n_placebos + 1}"
+        label = ps.label
         if ps.n_placebos < 19:
             warnings.append(f"only {ps.n_placebos} donor areas: the smallest attainable placebo p-value is "
                             f"{ps.min_p:.3g}, so no 5% test is possible and the 95% interval is unbounded; "
                             "use more donors: every area of the same tier (the 'all' comparator choice)")
-        if p < 0.10 and ps.p_value > 0.10:
-            warnings.append(f"the post/pre RMSPE-ratio placebo test (Abadie et al. 2010) does not single "
-                            f"{panel.focal_name} out (rank {ps.rank} of {ps.n_placebos + 1}, p = {ps.p_value:.2g})")
-            down += 1
+        diag["n_placebos_exact_fit"] = ps.n_exact
+        if inference == "adh" and ps.n_exact >= math.floor(0.05 * (ps.n_placebos + 1) + 1e-9) and ps.n_exact:
+            warnings.append(f"{ps.n_exact} placebo areas are reproduced exactly before the reform (more donors than "
+                            "pre-reform periods), so their post/pre RMSPE ratios are unbounded and the standard "
+                            "test cannot bound the effect; inference='noise_floor' floors each pre-RMSPE at its "
+                            "sampling noise instead")
+        if ci_empty:
+            warnings.append("no constant post-reform effect is consistent with the placebo test: the post-reform "
+                            "gaps vary more about their mean than any placebo's, so the interval is empty "
+                            "(the test still rejects 'no change')")
+        e5 = ps.exclusions[5]
+        if (p <= 0.05) != (e5["p_value"] <= 0.05) and e5["n_placebos"] >= 19:
+            warnings.append(f"leaving out the {ps.n_placebos - e5['n_placebos']} placebo areas fitted more than "
+                            f"5 times worse than {panel.focal_name} (pre-MSPE) gives p = {e5['p_value']:.2g} "
+                            f"(rank {e5['rank']} of {e5['n_placebos'] + 1}) instead of {p:.2g}")
     else:
         warnings.append("placebo inference was switched off: no interval or p-value")
     quality = _pre_fit(data, float(fit.pre_rmspe[0]), fit.pre_rmspe[1:] if placebo else None)
@@ -197,7 +224,7 @@ def synthetic_control(
 
     if in_time_placebo:
         try:
-            pt = placebo_in_time(data, k=placebo_k, v=v, in_space=placebo, noise_floor=noise_floor)
+            pt = placebo_in_time(data, k=placebo_k, v=v, in_space=placebo, inference=inference)
         except PlaceImpactError as e:
             warnings.append(f"in-time placebo not run: {e}")
         else:
@@ -227,11 +254,15 @@ def synthetic_control(
     evidence: Evidence = grade(p, down)
     if quality["poor_pre_fit"] and evidence in ("strong", "moderate"):
         evidence = "weak"
+    direction = (direction_from(est, est, est, panel.polarity) if ci_empty   # every constant effect rejected
+                 else direction_from(est, ci_low, ci_high, panel.polarity))
     return MethodResult(
         method=_METHOD, indicator_id=panel.indicator_id, area_code=panel.focal, estimand=estimand,
         estimate=est, ci_low=ci_low, ci_high=ci_high, p_value=p,
-        direction=direction_from(est, ci_low, ci_high, panel.polarity), label=label, evidence=evidence,
-        summary=_summary(panel, est, diag, evidence, p, grade(p)), warnings=tuple(warnings), diagnostics=diag, series=series,
+        direction=direction, label=label, evidence=evidence,
+        summary=_with_mde(_summary(panel, est, diag, evidence, p, grade(p)), direction, mde, unit_of(panel)),
+        warnings=tuple(warnings), diagnostics=diag, series=series,
+        mde=mde, mde_basis=mde_basis,
     )
 
 
@@ -245,14 +276,14 @@ def _summary(panel: Panel, est: float, diag: dict, evidence: Evidence, p: float,
     if math.isnan(p):
         return head + f" ({better}); without placebo inference, how unusual that gap is was not assessed."
     if evidence == "none":
-        return head + (f" ({better}), but placebo areas showed gaps as large (p = {p:.2g}), so there is no clear "
-                       "sign of a change.")
+        return head + (f" ({better}), but placebo areas departed from their own synthetic controls as much "
+                       f"(p = {p:.2g}), so there is no clear sign of a change.")
     if diag.get("poor_pre_fit"):
         why = "the synthetic control matched the pre-reform years poorly"
     elif evidence != undowngraded:
         why = "diagnostics cast doubt on the gap"
     elif evidence == "weak":
-        why = "some placebo areas showed gaps nearly as large"
+        why = "some placebo areas departed nearly as much"
     else:
-        why = "few placebo areas showed a gap as large"
+        why = "few placebo areas departed as much"
     return head + f" (placebo p = {p:.2g}; {evidence} evidence: {why}; {better}); {ATTRIBUTION}."

@@ -76,7 +76,16 @@ def findings_document(ev: "Evaluation") -> dict[str, Any]:
         "benchmark": _clean(dict(by_outcome[v.outcome].benchmark)) if by_outcome[v.outcome].benchmark else None,
     } for v in syn.verdicts]
     prov = [_clean(r) for r in ev.provenance.to_dict("records")]
-    return {
+    extra: dict[str, Any] = {}
+    if getattr(ev, "excluded", ()):
+        extra["excluded"] = list(ev.excluded)
+    if getattr(ev, "group", None) is not None:
+        g = ev.group.to_dict()
+        g["results"] = [{"outcome": r.outcome, "method": m.method, "per_area": _clean([dict(x) for x in m.per_area]),
+                         "event_study": _clean(dict(m.event_study)) if m.event_study is not None else None}
+                        for r in ev.outcomes for m in r.results if m.per_area or m.event_study is not None]
+        extra["group"] = _clean(g)
+    return extra | {
         "schema_version": SCHEMA_VERSION,
         "generated_at": ev.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "generator": {"name": "placeimpact", "version": __version__},

@@ -21,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Callable, Sequence
 
 from .html import render_html, write_screen
@@ -50,8 +51,21 @@ def run_screen(
     """Read the panels from the store (one query) and screen them with the chosen executor.
 
     ``start`` is the reform start (a year means 1 January). ``on_panels(n)`` is called once the
-    n panels are read; ``on_done(indicator_id)`` as each indicator finishes.
+    n panels are read; ``on_done(indicator_id)`` as each indicator finishes. On Dask (``scheduler``
+    or ``dask_local``) with a store file, the workers read their own panels from the file
+    (:func:`.run.screen_store_dask`; ``on_panels`` gets the number of indicators sent).
     """
+    path = getattr(store, "path", None)
+    if (scheduler is not None or dask_local is not None) and path and Path(str(path)).is_file():
+        from .run import screen_store_dask
+
+        ids = list(indicators) if indicators is not None else store.indicators()["id"].tolist()
+        if isinstance(indicators, str):
+            ids = [indicators]
+        if on_panels is not None:
+            on_panels(len(ids))
+        return screen_store_dask(str(path), ids, start=str(start), area_type=area_type, cutoff=cutoff,
+                                 scheduler=scheduler, dask_local=dask_local, alpha=alpha, on_done=on_done)
     panels = bulk_panels(store, reform_start=str(start), area_type=area_type, indicators=indicators, cutoff=cutoff)
     if on_panels is not None:
         on_panels(len(panels))

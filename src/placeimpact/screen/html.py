@@ -25,16 +25,24 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 </style></head><body>
 <h1>National screen: reform start {{ r.start }}</h1>
 <p>{{ r.summary() }}</p>
+<p class="note"><strong>Found {{ "{:,}".format(c.found) }}, expected by chance {{ "{:,.0f}".format(c.expected) }}</strong>
+area-indicator pairs in the top {{ (r.alpha * 100) | round | int }}%;
+<strong>{{ "{:,}".format(c.areas_flagged) }} areas</strong> standing out in more indicators than chance gives,
+expected by chance {{ "{:,.1f}".format(c.areas_expected) }}.
+{% if c.consistent_with_chance %}<strong>Consistent with chance.</strong>{% endif %}</p>
 <p class="note">Each area is treated in turn as if it had reformed in {{ r.start }}. Its synthetic control
 (a weighted mix of the other areas matching its pre-reform series) gives the post-reform gap; the placebo
 p-value is the share of all areas whose post/pre RMSPE ratio is at least as large. Rolling periods overlap,
-few pre-reform periods or a poor pre-reform fit make a ranking weak (see the warnings). q-values control the
-false discovery rate across one area's indicators. Standing out is association, not proof of causation.</p>
+few pre-reform periods or a poor pre-reform fit make a ranking weak (see the warnings). q_all controls the
+false discovery rate across every area and indicator, q_area across one area's indicators. Standing out is association, not proof of causation.</p>
 {% if focal is not none %}
 <h2>Where {{ focal_name }} ({{ focal }}) stands</h2>
 {{ table(focal_rows) }}
 {% endif %}
+<h2>Pairs in the top {{ (r.alpha * 100) | round | int }}%, by q (first 50)</h2>
+{{ table(standouts) }}
 <h2>Areas with the most indicators in the top {{ (r.alpha * 100) | round | int }}%</h2>
+<p>expected: what chance gives an area (alpha x its indicators); chance_p: one-sided binomial p of its count.</p>
 {{ table(areas) }}
 <h2>Top-ranked departures per indicator</h2>
 {{ table(top) }}
@@ -62,7 +70,7 @@ def _table(df: pd.DataFrame) -> jinja2.utils.Markup:
     return jinja2.utils.markupsafe.Markup(f"<table><tr>{head}</tr>{''.join(rows)}</table>")
 
 
-_SHOW = ["indicator_name", "area_name", "area_code", "placebo_rank", "n_areas", "placebo_p", "q_area",
+_SHOW = ["indicator_name", "area_name", "area_code", "placebo_rank", "n_areas", "placebo_p", "q_all", "q_area",
          "rmspe_ratio", "gap_mean", "direction", "its_slope", "warnings"]
 
 
@@ -79,16 +87,20 @@ def render_html(result: ScreenResult, *, focal: str | None = None, per_indicator
     areas = result.by_area().head(30)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(_TEMPLATE).render(
-        r=result, focal=focal, focal_name=focal_name, focal_rows=focal_rows, areas=areas, top=top,
+        r=result, c=result.chance(), standouts=result.standouts().head(50)[_SHOW], focal=focal,
+        focal_name=focal_name, focal_rows=focal_rows, areas=areas, top=top,
         skipped=result.skipped if len(result.skipped) else None, table=_table)
 
 
 def write_screen(result: ScreenResult, out: str | Path, *, focal: str | None = None) -> dict[str, Path]:
-    """Write ``screen.csv`` (every row), ``screen-skipped.csv`` and ``screen.html`` into ``out``."""
+    """Write ``screen.csv`` (every row, sorted by ``q_area``), ``screen-skipped.csv``, ``screen-chance.csv``
+    (the count found beside the count chance gives: :meth:`ScreenResult.chance`) and ``screen.html``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"csv": out / "screen.csv", "skipped": out / "screen-skipped.csv", "html": out / "screen.html"}
-    result.table.to_csv(paths["csv"], index=False)
+    paths = {"csv": out / "screen.csv", "skipped": out / "screen-skipped.csv", "chance": out / "screen-chance.csv",
+             "html": out / "screen.html"}
+    result.table.sort_values(["q_area", "placebo_p", "indicator_id", "area_code"]).to_csv(paths["csv"], index=False)
+    pd.DataFrame([result.chance()]).to_csv(paths["chance"], index=False)
     result.skipped.to_csv(paths["skipped"], index=False)
     paths["html"].write_text(render_html(result, focal=focal), encoding="utf-8")
     return paths

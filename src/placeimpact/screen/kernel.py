@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..constants import Z95
 from ..methods._common import is_total, size_scale
-from ..methods.simplex import simplex_least_squares
+from ..methods.simplex import leave_one_out_blocks
 from ..panel import Panel
 
 __all__ = ["screen_panel", "COLUMNS", "MIN_PRE", "MIN_AREAS"]
@@ -125,10 +125,12 @@ def _rank_p(stat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rank, p
 
 
-def screen_panel(panel: Panel, *, tol: float = 1e-8) -> tuple[pd.DataFrame, str | None]:
+def screen_panel(panel: Panel, *, tol: float = 1e-8, block: int | None = None) -> tuple[pd.DataFrame, str | None]:
     """Screen one all-areas panel. Returns (rows per area in :data:`COLUMNS` order, reason if skipped).
 
-    Areas need every pre-period value to take part (as treated area and as donor).
+    Areas need every pre-period value to take part (as treated area and as donor). ``block``:
+    leave-one-out fits solved together (default about 2**20 / areas), so memory is
+    O(areas x block) (:func:`~placeimpact.methods.simplex.simplex_leave_one_out`).
     """
     pre, post = panel.pre, panel.post
     m, n_post = int(pre.sum()), int(post.sum())
@@ -143,21 +145,27 @@ def screen_panel(panel: Panel, *, tol: float = 1e-8) -> tuple[pd.DataFrame, str 
     if A < MIN_AREAS:
         return empty, f"{A} areas with complete pre-reform data (need {MIN_AREAS})"
     with np.errstate(divide="ignore", invalid="ignore"):              # 0/0 where a series is flat -> NaN
-        return _screen(panel, usable, tol), None
+        return _screen(panel, usable, tol, block), None
 
 
-def _screen(panel: Panel, usable: np.ndarray, tol: float) -> pd.DataFrame:
+def _screen(panel: Panel, usable: np.ndarray, tol: float, block: int | None) -> pd.DataFrame:
     pre, post = panel.pre, panel.post
     m, A = int(pre.sum()), int(usable.sum())
     Vu = panel.values[usable]
     X = Vu[:, pre].T                                                   # (m, A)
-    fit = simplex_least_squares(X, X.T, allowed=~np.eye(A, dtype=bool), tol=tol)
-    W = fit.weights                                                    # (A, A)
-    # synthetic series: NaN where a donor with weight has no value
     Vz = np.where(np.isfinite(Vu), Vu, 0.0)
-    synth = W @ Vz
-    missing = (W > 0).astype(float) @ (~np.isfinite(Vu)).astype(float) > 0
-    synth[missing] = np.nan
+    nan = (~np.isfinite(Vu)).astype(float)
+    synth = np.empty_like(Vu)
+    n_donors = np.zeros(A, dtype=int)
+    uncertified = 0
+    for rows, fit in leave_one_out_blocks(X, tol=tol, block=block):  # memory O(A x block), not O(A^2)
+        W = fit.weights                                                # (block, A) dense, dropped after use
+        used = W > 0
+        s = W @ Vz
+        s[used.astype(float) @ nan > 0] = np.nan                       # a donor with weight has no value
+        synth[rows] = s
+        n_donors[rows] = used.sum(axis=1)
+        uncertified += int((~fit.certified).sum())
     gap = Vu - synth
     pre_rmspe = np.sqrt(np.mean(gap[:, pre] ** 2, axis=1))
     gp = gap[:, post]
@@ -190,8 +198,8 @@ def _screen(panel: Panel, usable: np.ndarray, tol: float) -> pd.DataFrame:
     poor = pre_rmspe > np.nanquantile(pre_rmspe, 0.9)
     warnings = np.where(poor, "; ".join(warn_common + ["pre-reform fit poorer than 90% of areas"]),
                         "; ".join(warn_common))
-    if not fit.certified.all():
-        extra = f"{int((~fit.certified).sum())} fits not certified"
+    if uncertified:
+        extra = f"{uncertified} fits not certified"
         warnings = np.array([f"{w}; {extra}" if w else extra for w in warnings])
     if total:
         note = np.where(np.isfinite(share), f"a total: ITS against {ref_name} scaled to the area's pre-reform share",
@@ -209,6 +217,6 @@ def _screen(panel: Panel, usable: np.ndarray, tol: float) -> pd.DataFrame:
         "n_post": np.isfinite(gp).sum(axis=1), "pre_rmspe": pre_rmspe, "post_rmspe": post_rmspe,
         "rmspe_ratio": ratio, "placebo_rank": rank, "placebo_p": p, "gap_mean": gap_mean,
         "direction": _direction(gap_mean, panel.polarity), "its_level": lvl, "its_slope": slope,
-        "its_slope_se": slope_se, "its_rank_p": its_p, "n_donors": (W > 0).sum(axis=1), "warnings": warnings,
+        "its_slope_se": slope_se, "its_rank_p": its_p, "n_donors": n_donors, "warnings": warnings,
     })
     return df[COLUMNS]

@@ -8,7 +8,12 @@ Executors (``executor=``):
   ``LocalCluster`` of ``dask_local`` worker processes started here and closed after.
 
 Every executor runs the same pure kernel (:func:`.kernel.screen_panel`) on the same panels
-and the rows are sorted the same way, so the results are identical.
+and the rows are sorted the same way, so the results are identical (bit for bit: the kernel's
+blocks do not depend on the executor, and BLAS runs on one thread everywhere).
+
+Work is sent in a few tasks per worker (:func:`plan_batches`: indicators grouped by cost), not
+one task per indicator; forked local workers inherit the panels instead of unpickling them; every
+worker holds BLAS to one thread (:func:`pin_blas_threads`), so processes do not oversubscribe cores.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from ..panel import Panel
 from ..stats.multiple import benjamini_hochberg
 from .kernel import COLUMNS, screen_panel
 
-__all__ = ["Executor", "ScreenResult", "screen_panels", "benjamini_hochberg"]
+__all__ = ["Executor", "ScreenResult", "screen_panels", "benjamini_hochberg", "plan_batches", "pin_blas_threads",
+           "screen_store_dask"]
 
 Executor = Literal["serial", "local", "dask"]
 _EXECUTORS = ("serial", "local", "dask")
@@ -38,7 +44,9 @@ class ScreenResult:
     """Rows per (indicator, area), the indicators left out with why, and how it was run.
 
     ``table`` columns: :data:`.kernel.COLUMNS` plus ``q_area`` (Benjamini-Hochberg q-value of
-    ``placebo_p`` across the area's indicators) and ``stands_out`` (placebo p <= alpha);
+    ``placebo_p`` across the area's indicators), ``q_all`` (BH across every area x indicator pair)
+    and ``stands_out`` (placebo p <= alpha); :meth:`chance` sets the count found beside the
+    count chance gives;
     ``direction`` (the mean post-reform gap judged with polarity) is ``no_clear_change`` unless the
     row stands out.
     """
@@ -49,22 +57,100 @@ class ScreenResult:
     area_type: str
     alpha: float = 0.05
     meta: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def area(self, code: str) -> pd.DataFrame:
         """Where one area stands, per indicator (its rank among all areas), best-ranked first."""
         t = self.table[self.table["area_code"] == code]
         return t.sort_values(["placebo_p", "indicator_id"]).reset_index(drop=True)
 
+    def chance(self, n_perm: int = 200) -> dict:
+        """How many pairs and areas stand out against how many chance alone gives.
+
+        Pairs: ``found`` of ``pairs`` (area x indicator rows) have placebo p <= alpha; ``expected``
+        is what chance gives: within an indicator of A areas the placebo p-values are the ranks
+        1/A ... 1, so floor(alpha x A) areas rank in the top alpha whatever happened, and the count
+        of pairs carries no evidence by construction; ``binomial_p`` = P(count >= found) for a
+        binomial(pairs, expected / pairs) count. For the same reason Benjamini-Hochberg across all
+        pairs (``q_all``, smallest ``min_q_all``) cannot reject: the p-values are a fixed grid.
+
+        Areas: ``areas_flagged`` of ``areas`` stand out in more of their indicators than chance gives
+        (the one-sided binomial p of the area's count, ``chance_p`` in :meth:`by_area`, <= alpha).
+        ``areas_expected`` and ``areas_p`` come from a permutation null (seeded, ``n_perm`` draws):
+        each indicator's placebo p-values shuffled among its areas independently, i.e. no area
+        departs more than chance across indicators; ``areas_p`` = (1 + #(null count >= flagged)) /
+        (1 + n_perm). ``consistent_with_chance``: binomial p > alpha and areas_p > alpha.
+        """
+        key = ("chance", n_perm)
+        if key not in self._cache:
+            self._cache[key] = self._chance(n_perm)
+        return dict(self._cache[key])
+
+    def _chance(self, n_perm: int) -> dict:
+        """The counts of :meth:`chance` (computed once per result)."""
+        t = self.table
+        pairs = len(t)
+        if pairs == 0:
+            return {"pairs": 0, "found": 0, "expected": 0.0, "binomial_p": 1.0, "min_q_all": float("nan"),
+                    "areas": 0, "areas_flagged": 0, "areas_expected": 0.0, "areas_p": 1.0, "n_perm": n_perm,
+                    "alpha": self.alpha, "consistent_with_chance": True}
+        found = int(t["stands_out"].sum())
+        sizes = t.groupby("indicator_id")["n_areas"].first().to_numpy(dtype=float)
+        expected = float(np.floor(self.alpha * sizes + 1e-9).sum())
+        binom_p = _binomial_tail(found, pairs, expected / pairs)
+        area_idx = pd.factorize(t["area_code"])[0]
+        ind_idx = pd.factorize(t["indicator_id"])[0]
+        pv = t["placebo_p"].to_numpy(dtype=float)
+        areas = int(area_idx.max()) + 1
+        n_ind = np.bincount(area_idx, minlength=areas)
+        flagged = _areas_beyond_chance(area_idx, pv, n_ind, self.alpha)
+        rng = np.random.default_rng(20110401)
+        null = np.empty(n_perm)
+        order = np.lexsort((np.arange(pairs), ind_idx))          # rows grouped by indicator
+        perm = np.empty(pairs)
+        for b in range(n_perm):                                   # shuffle p among each indicator's areas
+            perm[order] = pv[np.lexsort((rng.random(pairs), ind_idx))]
+            null[b] = _areas_beyond_chance(area_idx, perm, n_ind, self.alpha)
+        areas_p = float((1 + np.sum(null >= flagged)) / (1 + n_perm))
+        q_all = t["q_all"].to_numpy(dtype=float)
+        return {"pairs": pairs, "found": found, "expected": expected, "binomial_p": binom_p,
+                "min_q_all": float(np.nanmin(q_all)) if np.isfinite(q_all).any() else float("nan"),
+                "areas": areas, "areas_flagged": flagged, "areas_expected": float(null.mean()),
+                "areas_p": areas_p, "n_perm": n_perm, "alpha": self.alpha,
+                "consistent_with_chance": bool(binom_p > self.alpha and areas_p > self.alpha)}
+
+    def chance_sentence(self) -> str:
+        """The counts found beside the counts chance gives, and the verdict in words."""
+        c = self.chance()
+        a = f"{self.alpha:.0%}"
+        text = (f"Found {c['found']:,} of {c['pairs']:,} area-indicator pairs in the top {a} of their indicator; "
+                f"expected by chance {c['expected']:,.0f} (a placebo p-value is a rank among areas, so about {a} "
+                f"of areas always rank there; binomial p = {c['binomial_p']:.2g}; smallest Benjamini-Hochberg q "
+                f"across all pairs {c['min_q_all']:.2g}). {c['areas_flagged']:,} of {c['areas']:,} areas stand out in more "
+                f"of their indicators than chance gives (binomial p <= {self.alpha:g}); expected by chance "
+                f"{c['areas_expected']:,.1f} (permutation p = {c['areas_p']:.2g}). ")
+        if c["consistent_with_chance"]:
+            return text + "These counts are consistent with chance: no single departure here is evidence on its own."
+        return text + "More stand out than chance gives; the pairs with the smallest q are the ones to examine first."
+
     def standouts(self) -> pd.DataFrame:
-        """Rows whose post-reform departure ranks in the top ``alpha`` of all areas, by p then ratio."""
+        """Rows whose post-reform departure ranks in the top ``alpha`` of all areas, by ``q_area`` (BH
+        across the area's indicators) then p then ratio. ``attrs["chance"]`` holds :meth:`chance`."""
         t = self.table[self.table["stands_out"]]
-        return t.sort_values(["placebo_p", "rmspe_ratio"], ascending=[True, False]).reset_index(drop=True)
+        out = t.sort_values(["q_area", "placebo_p", "rmspe_ratio", "indicator_id", "area_code"],
+                            ascending=[True, True, False, True, True]).reset_index(drop=True)
+        out.attrs["chance"] = self.chance()
+        return out
 
     def by_area(self) -> pd.DataFrame:
-        """One row per area: indicators screened, how many stand out, smallest q across indicators."""
+        """One row per area: indicators screened, how many stand out, how many chance gives
+        (alpha x indicators), the one-sided binomial p of that count, and the smallest q."""
         g = self.table.groupby(["area_code", "area_name"], sort=True)
         out = g.agg(indicators=("indicator_id", "size"), stand_out=("stands_out", "sum"),
                     min_q=("q_area", "min")).reset_index()
+        out.insert(4, "expected", self.alpha * out["indicators"])
+        out.insert(5, "chance_p", [_binomial_tail(int(k), int(n), self.alpha)
+                                   for k, n in zip(out["stand_out"], out["indicators"])])
         return out.sort_values(["stand_out", "min_q", "area_code"], ascending=[False, True, True]).reset_index(drop=True)
 
     def summary(self) -> str:
@@ -72,9 +158,26 @@ class ScreenResult:
         n_ind = self.table["indicator_id"].nunique()
         n_area = self.table["area_code"].nunique()
         return (f"Screened {n_ind} indicators across {n_area} areas ({self.area_type} tier), reform start "
-                f"{self.start}; {len(self.skipped)} indicators left out. {int(self.table['stands_out'].sum())} "
-                f"area-indicator pairs rank in the top {self.alpha:.0%} of post/pre RMSPE ratios. A screen "
+                f"{self.start}; {len(self.skipped)} indicators left out. {self.chance_sentence()} A screen "
                 "finds departures that stand out among areas; it does not show that a reform caused them.")
+
+
+def _areas_beyond_chance(area_idx: np.ndarray, p: np.ndarray, n_ind: np.ndarray, alpha: float) -> int:
+    """Areas whose count of placebo p <= alpha has a one-sided binomial(n_ind, alpha) p <= alpha."""
+    from scipy.special import bdtrc
+
+    k = np.bincount(area_idx, weights=(p <= alpha).astype(float), minlength=n_ind.size)
+    tail = np.where(k > 0, bdtrc(np.maximum(k - 1, 0), n_ind, alpha), 1.0)
+    return int(np.sum(tail <= alpha))
+
+
+def _binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ binomial(n, p) (1 for k <= 0)."""
+    from scipy.special import bdtrc
+
+    if k <= 0 or n <= 0:
+        return 1.0
+    return float(bdtrc(k - 1, n, min(max(p, 0.0), 1.0)))
 
 
 def _executor_check(executor: str, scheduler: str | None, dask_local: int | None) -> str:
@@ -90,11 +193,68 @@ def _run_one(panel: Panel, tol: float) -> tuple[str, pd.DataFrame, str | None]:
     return panel.indicator_id, df, why
 
 
+def _cost(panel: Panel) -> float:
+    """Rough work of one indicator: areas^2 x pre-periods (the leave-one-out fits), plus a constant."""
+    a, m = panel.values.shape[0], int(np.sum(panel.pre))
+    return float(a) * a * max(m, 1) + 5e4
+
+
+def plan_batches(panels: Sequence[Panel], n_workers: int, per_worker: int = 4) -> list[list[int]]:
+    """Group panel indices into about ``per_worker`` tasks per worker of similar cost (greedy: the
+    costliest indicator to the lightest task), so that task overhead is paid a few times per core,
+    not once per indicator. Deterministic; the results do not depend on the grouping."""
+    n_tasks = max(1, min(len(panels), n_workers * per_worker))
+    order = sorted(range(len(panels)), key=lambda i: (-_cost(panels[i]), i))
+    load = [0.0] * n_tasks
+    tasks: list[list[int]] = [[] for _ in range(n_tasks)]
+    for i in order:
+        k = min(range(n_tasks), key=lambda j: (load[j], j))
+        tasks[k].append(i)
+        load[k] += _cost(panels[i])
+    return [t for t in tasks if t]
+
+
+def pin_blas_threads() -> None:
+    """Hold BLAS to one thread in this process (screen workers: parallelism comes from processes)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
+_SHARED: Sequence[Panel] = ()        # panels handed to forked workers by memory, not by pickling
+
+
+def _run_batch_shared(idx: list[int], tol: float) -> list[tuple[str, pd.DataFrame, str | None]]:
+    return [_run_one(_SHARED[i], tol) for i in idx]
+
+
+def _run_batch(panels: list[Panel], tol: float) -> list[tuple[str, pd.DataFrame, str | None]]:
+    pin_blas_threads()
+    return [_run_one(p, tol) for p in panels]
+
+
 def _iter_local(panels, tol, workers) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futs = [pool.submit(_run_one, p, tol) for p in panels]
-        for f in as_completed(futs):
-            yield f.result()
+    import multiprocessing as mp
+
+    global _SHARED
+    batches = plan_batches(panels, workers)
+    fork = "fork" in mp.get_all_start_methods()
+    if fork:             # forked workers inherit the panels: tasks carry indices only
+        _SHARED = panels
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
+                                   initializer=pin_blas_threads)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=pin_blas_threads)
+    try:
+        with pool:
+            if fork:
+                futs = [pool.submit(_run_batch_shared, b, tol) for b in batches]
+            else:
+                futs = [pool.submit(_run_batch, [panels[i] for i in b], tol) for b in batches]
+            for f in as_completed(futs):
+                yield from f.result()
+    finally:
+        _SHARED = ()
 
 
 def _iter_dask(panels, tol, scheduler, dask_local) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
@@ -107,9 +267,11 @@ def _iter_dask(panels, tol, scheduler, dask_local) -> Iterable[tuple[str, pd.Dat
                                dashboard_address=None)
     client = Client(scheduler if scheduler is not None else cluster)
     try:
-        futs = client.map(_run_one, panels, tol=tol, pure=False)
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(dask_local or 1))
+        batches = plan_batches(panels, n_workers)
+        futs = [client.submit(_run_batch, [panels[i] for i in b], tol, pure=False) for b in batches]
         for f in dask_completed(futs):
-            yield f.result()
+            yield from f.result()
     finally:
         client.close()
         if cluster is not None:
@@ -143,6 +305,12 @@ def screen_panels(
         it = _iter_local(panels, tol, workers or min(len(panels), os.cpu_count() or 1))
     else:
         it = _iter_dask(panels, tol, scheduler, dask_local)
+    return _assemble(it, start=start, area_type=area_type, alpha=alpha, on_done=on_done, t0=t0,
+                     meta={"executor": executor, "indicators": len(panels)})
+
+
+def _assemble(it, *, start, area_type, alpha, on_done, t0, meta) -> ScreenResult:
+    """Combine (indicator, rows, reason) results in one order whatever the executor, add q-values."""
     frames, skipped = [], []
     for ind, df, why in it:
         if why is None:
@@ -157,10 +325,83 @@ def screen_panels(
     for _, idx in table.groupby("area_code", sort=False).indices.items():
         q[idx] = benjamini_hochberg(table["placebo_p"].to_numpy(dtype=float)[idx])
     table["q_area"] = q
+    table["q_all"] = benjamini_hochberg(table["placebo_p"].to_numpy(dtype=float))
     table["stands_out"] = table["placebo_p"].astype(float) <= alpha
     # a direction only where the departure stands out, as MethodResult does where a CI excludes zero
     table["direction"] = table["direction"].where(table["stands_out"], "no_clear_change")
     skipped_df = pd.DataFrame(skipped, columns=["indicator_id", "reason"]).sort_values("indicator_id")
     return ScreenResult(table=table, skipped=skipped_df.reset_index(drop=True), start=str(start),
-                        area_type=area_type, alpha=alpha,
-                        meta={"executor": executor, "seconds": time.perf_counter() - t0, "indicators": len(panels)})
+                        area_type=area_type, alpha=alpha, meta={**meta, "seconds": time.perf_counter() - t0})
+
+
+def _screen_ids_from_store(path: str, ids: list[str], start: str, area_type: str, cutoff, tol: float):
+    """A Dask task: open the store read-only, build these indicators' panels here, screen them."""
+    from ..store import Store
+    from .panels import bulk_panels
+
+    pin_blas_threads()
+    with Store(path, read_only=True) as s:
+        panels = bulk_panels(s, reform_start=start, area_type=area_type, indicators=ids, cutoff=cutoff)
+    return [_run_one(p, tol) for p in panels]
+
+
+def screen_store_dask(
+    store_path: str,
+    indicator_ids: Sequence[str],
+    *,
+    start: str,
+    area_type: str = "upper",
+    cutoff=None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    alpha: float = 0.05,
+    tol: float = 1e-8,
+    per_worker: int = 4,
+    on_done: Callable[[str], None] | None = None,
+) -> ScreenResult:
+    """The screen on Dask with workers reading their own panels from the store file (DuckDB, read-only).
+
+    The client sends only indicator ids, about ``per_worker`` tasks per worker (ids dealt round
+    the tasks in sorted order); each task opens the store read-only, builds its indicators' panels
+    (:func:`.panels.bulk_panels`) and screens them, so no panel crosses the network. The rows are
+    assembled as by :func:`screen_panels`: bit-identical to a local run on the same store. Every
+    worker must see the store file at ``store_path``.
+    """
+    from dask.distributed import Client, LocalCluster
+    from dask.distributed import as_completed as dask_completed
+
+    if not 0 < alpha < 1:
+        raise InputError("alpha must be between 0 and 1", field="alpha", expected="e.g. 0.05", got=alpha)
+    t0 = time.perf_counter()
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=int(dask_local or 1), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    client = Client(scheduler if scheduler is not None else cluster)
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(dask_local or 1))
+        ids = sorted(set(indicator_ids))
+        n_tasks = max(1, min(len(ids), n_workers * per_worker))
+        batches = [ids[k::n_tasks] for k in range(n_tasks)]
+        futs = [client.submit(_screen_ids_from_store, str(store_path), b, str(start), area_type, cutoff, tol,
+                              pure=False) for b in batches if b]
+
+        def it():
+            for f in dask_completed(futs):
+                yield from f.result()
+
+        n = [0]
+
+        def count(ind: str) -> None:
+            n[0] += 1
+            if on_done is not None:
+                on_done(ind)
+
+        res = _assemble(it(), start=start, area_type=area_type, alpha=alpha, on_done=count, t0=t0,
+                        meta={"executor": "dask", "panels_read_by": "workers"})
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    res.meta["indicators"] = n[0]
+    return res

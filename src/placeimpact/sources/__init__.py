@@ -24,6 +24,7 @@ FOLDERS: dict[str, str] = {
     "lookups": "mysociety",
     "ons-els": "ons_els",
     "ons-els-2025-10-06": "ons_els",
+    "ons-els-app": "ons_els_app",         # ONS similar-areas lists and map boundaries
     "trafford-themes": "fingertips_tidy",
     "trafford-themes-55c6d8c5": "fingertips_tidy",
     "trafford-dashboard": "fingertips_tidy",
@@ -51,8 +52,10 @@ def reader_for(folder_name: str):
         raise
 
 
-def read_tree(root: Path, *, progress: bool = False) -> Iterator[Batch]:
-    """Every batch of every known folder under root; the area registry (lookups) first."""
+def read_tree(root: Path, *, progress: bool = False, lenient: bool = False) -> Iterator[Batch]:
+    """Every batch of every known folder under root; the area registries (lookups, then the ONS
+    boundaries, which declare the 2025 codes) first. Each batch passes the validation layer
+    (:func:`placeimpact.sources.validate.validate_batch`); ``lenient`` quarantines bad rows."""
     from ..errors import InputError
 
     root = Path(root)
@@ -62,14 +65,25 @@ def read_tree(root: Path, *, progress: bool = False) -> Iterator[Batch]:
                          hint="Pass --from DIR, load one file with --file F --source NAME, or run 'placeimpact data fetch'")
     known = {p: reader_for(p.name) for p in root.iterdir() if p.is_dir()}
     order = sorted((p for p, reader in known.items() if reader is not None),
-                   key=lambda p: (p.name != "lookups", p.name))
+                   key=lambda p: (p.name != "lookups", p.name != "ons-els-app", p.name))
     if not order:
         raise InputError("no known data folder in it", path=root,
                          expected="sub-folders named like ../shared/data's: " + ", ".join(sorted(FOLDERS)),
                          hint="Point --from at the folder that holds them")
+    from .validate import lenient_mode, validate_batch
+
     for folder in order:
-        for batch in known[folder].read_folder(folder, root):
-            yield complete_cis(batch)
+        with lenient_mode() if lenient else _nothing():
+            for batch in known[folder].read_folder(folder, root):
+                yield validate_batch(complete_cis(batch), lenient=lenient)
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
 
 
 #: single-file readers for ``data load --file F --source NAME`` -> module with read_file(path)
@@ -82,7 +96,7 @@ FILE_READERS: dict[str, str] = {
 }
 
 
-def read_file_as(path: Path, source: str | None) -> Batch:
+def read_file_as(path: Path, source: str | None, *, lenient: bool = False) -> Batch:
     """Read one file with the named reader (``data load --file``)."""
     from ..errors import InputError
 
@@ -92,7 +106,10 @@ def read_file_as(path: Path, source: str | None) -> Batch:
     if not Path(path).is_file():
         raise InputError("the file does not exist" if not Path(path).exists() else "not a file", path=path)
     mod = importlib.import_module(f"{__name__}.{FILE_READERS[source]}")
-    return complete_cis(mod.read_file(Path(path)))
+    from .validate import lenient_mode, validate_batch
+
+    with lenient_mode() if lenient else _nothing():
+        return validate_batch(complete_cis(mod.read_file(Path(path))), lenient=lenient)
 
 
 def read_user_file(path: Path) -> Batch:

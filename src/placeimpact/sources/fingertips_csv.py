@@ -82,6 +82,7 @@ def read_file(path: Path, *, key: str | None = None) -> Batch:
     age = df["Age"].str.strip()
     note = df["Value note"].str.strip()
     obs = pd.DataFrame({
+        "_line": lines,
         "indicator_id": (PREFIX + ":" + src_id).to_numpy(),
         "area_code": codes.to_numpy(),
         "sex": sex.where(sex != "", "Persons").to_numpy(),

@@ -36,7 +36,6 @@ period (a financial year 2018/19 and a calendar year 2018 both read ``2018``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
@@ -86,11 +85,12 @@ def _areas(areas_path: Path, codes: pd.Series) -> pd.DataFrame:
     """Areas used by the data, with their ancestors, from the Fingertips hierarchy."""
     if not areas_path.exists():
         return pd.DataFrame({"code": codes.unique()})
-    try:
-        tree = json.loads(areas_path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise InputError("the area hierarchy is not valid JSON", path=areas_path, line=exc.lineno,
-                         expected="a JSON list of areas", got=exc.msg) from None
+    from .validate import load_json
+
+    tree = load_json(areas_path, "a JSON list of areas", what="the area hierarchy")
+    if not isinstance(tree, list):
+        raise InputError("the area hierarchy is not a list", path=areas_path, expected="a JSON list of areas",
+                         got=type(tree).__name__)
     by_code = {a["areaCode"]: a for a in tree if isinstance(a, dict) and "areaCode" in a}
     parent = {c: (a.get("parentAreas") or [{}])[0].get("areaCode") for c, a in by_code.items()}
     wanted, todo = set(), list(codes.unique())

@@ -308,7 +308,7 @@ def _batches(obs: pd.DataFrame, combos: pd.DataFrame, identical: pd.Series, path
         })
     all_inds = indicator_frame(inds)
     ind_rows = pd.Series(np.arange(len(combos))).groupby(combos["_file"].to_numpy()).indices
-    all_obs = observation_frame(obs.drop(columns=["_file", "_name", "_line"]))
+    all_obs = observation_frame(obs.drop(columns=["_name", "_file"]))
     all_areas = pd.DataFrame({"code": obs["area_code"], "name": obs["_name"], "_file": obs["_file"]}) \
         .drop_duplicates(["_file", "code"])
     area_rows = all_areas.groupby("_file").indices

@@ -136,7 +136,7 @@ def read_file(path: Path, *, key: str | None = None) -> Batch:
         "sex": sex.fillna("Persons").to_numpy(), "age": df["age"].where(df["age"] != "", "All ages").to_numpy(),
         "category": df["category"].to_numpy(), "value": value, "lci95": num["lower_ci"], "uci95": num["upper_ci"],
         "lci998": num["lower_ci_998"], "uci998": num["upper_ci_998"], "count": count, "denominator": denom,
-        "note": df["note"].where(df["note"] != "", None).to_numpy(),
+        "note": df["note"].where(df["note"] != "", None).to_numpy(), "_line": lines,
     })
     obs = add_periods(obs, df["period"], path=path, field="period", lines=lines)
     # checks on frames named as the file's columns, so that errors name the file's fields

@@ -46,7 +46,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..geography import NATION_CODES, REGION_CODES, area_type_from_code, region_code_from_name, tiers_from_code
-from ..records import Batch, area_frame, check_area_codes, check_unique, read_text_csv
+from ..records import Batch, area_frame, check_area_codes, check_unique, group_frame, read_text_csv
 
 SOURCE = "lookups"
 REGISTER = "data/uk_local_authorities.csv"
@@ -185,7 +185,33 @@ def read_register(register: Path, lookup: Path | None = None, *, key: str | None
     areas = area_frame(pd.concat([councils, old, extra], ignore_index=True))
     return Batch(source=SOURCE, key=key or register.name,
                  files=[register] + ([Path(lookup)] if lookup is not None else []),
-                 areas=areas, dropped=dropped)
+                 areas=areas, groups=combined_authority_groups(df, reg_to_gss), dropped=dropped)
+
+
+#: group id of combined-authority membership (focal area: the combined authority's E47 code)
+COMBINED_AUTHORITY_GROUP = "combined-authority"
+
+
+def combined_authority_groups(df: pd.DataFrame, reg_to_gss: pd.Series) -> pd.DataFrame:
+    """Current member councils of each combined authority (register column ``combined-authority``).
+
+    One row per (combined authority, member): ``group_id`` :data:`COMBINED_AUTHORITY_GROUP`,
+    ``focal_area`` the authority's GSS code (E47...), ``member_area`` the council's. Abolished
+    councils and authorities without a GSS code are left out; an absent column gives none.
+    """
+    if "combined-authority" not in df.columns:
+        return group_frame([])
+    cur = df[(df["combined-authority"].fillna("") != "") & (df["end-date"].fillna("") == "")
+             & (df["gss-code"].fillna("") != "")]
+    ca = cur["combined-authority"].map(reg_to_gss)
+    cur = cur[ca.notna()].assign(focal=ca[ca.notna()]).sort_values(["focal", "gss-code"])
+    if cur.empty:
+        return group_frame([])
+    rank = cur.groupby("focal").cumcount() + 1
+    return group_frame(pd.DataFrame({
+        "group_id": COMBINED_AUTHORITY_GROUP, "kind": "imported", "focal_area": cur["focal"].to_numpy(),
+        "member_area": cur["gss-code"].to_numpy(), "rank": rank.to_numpy(), "distance": np.nan,
+        "source": "mySociety local-authority register (combined-authority)"}))
 
 
 def _check_lookup(lookup: Path, df: pd.DataFrame, former: pd.DataFrame) -> None:

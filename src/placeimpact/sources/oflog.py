@@ -29,7 +29,6 @@ code of its own list twice) is kept once and the repeats counted in ``Batch.drop
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
@@ -134,14 +133,12 @@ def _pairs_no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
 def read_neighbours(path: Path, *, key: str | None = None) -> Batch:
     """Read ``NN.json`` into the comparator group ``oflog-nn``."""
     path = Path(path)
-    text = path.read_bytes().decode("utf-8-sig")
-    if not text.strip():
-        raise InputError("the file is empty", path=path, expected="a JSON object of neighbour lists")
+    from .validate import load_json
+
     try:
-        data = json.loads(text, object_pairs_hook=_pairs_no_duplicate_keys)
-    except json.JSONDecodeError as exc:
-        raise InputError("the file is not valid JSON", path=path, line=exc.lineno, expected="a JSON object",
-                         got=exc.msg) from None
+        data = load_json(path, "a JSON object of neighbour lists", object_pairs_hook=_pairs_no_duplicate_keys)
+    except InputError:
+        raise
     except ValueError as exc:
         raise InputError("an area appears twice as a key", path=path, expected="each area code once",
                          got=str(exc)) from None

@@ -27,7 +27,6 @@ evaluation.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Iterator
@@ -168,11 +167,9 @@ def _metadata(json_path: Path | None) -> dict[str, dict]:
     """Per-indicator metadata from an ELS JSON (shared keys merged into each)."""
     if json_path is None or not json_path.exists():
         return {}
-    try:
-        data = json.loads(json_path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise InputError("the metadata file is not valid JSON", path=json_path, line=exc.lineno,
-                         expected="a JSON object", got=exc.msg) from None
+    from .validate import load_json
+
+    data = load_json(json_path, "a JSON object", what="the metadata file")
     meta = data.get("ess-beta-metadata", {}) if isinstance(data, dict) else {}
     if not isinstance(meta, dict):
         return {}
@@ -196,13 +193,19 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError("the header lacks a required column", path=csv_path, line=1, field=missing[0],
-                         expected="columns " + ",".join(REQUIRED), got=",".join(df.columns[:14]))
+                         expected="columns " + ",".join(REQUIRED),
+                         got=",".join(c for c in df.columns[:15] if c != "_line"))
     for opt in ("areanm", "measure", "unit", "lci_95", "uci_95", "status", "notes", "polarity"):
         if opt not in df.columns:
             df[opt] = ""
     dropped: dict[str, int] = {}
     nocode = df["areacd"].str.strip().str.lower().isin(["na", ""]).to_numpy()
-    if nocode.any():  # e.g. Scottish city regions published without a code
+    if nocode.sum() > len(nocode) / 2:   # a few uncoded rows are real (below); most is a wrong column
+        i = int(np.flatnonzero(nocode)[0])
+        raise InputError("most rows have no area code (a swapped or misnamed column?)", path=csv_path,
+                         line=int(lines[i]), field="areacd", expected="a GSS area code on most rows",
+                         got=df["areacd"].iloc[i])
+    if nocode.any():  # e.g. Scottish city regions published without a code (60 of 1,580 FDI rows)
         dropped["area published without a code"] = int(nocode.sum())
         df, lines = df[~nocode].reset_index(drop=True), lines[~nocode]
     check_area_codes(df["areacd"], path=csv_path, field="areacd", lines=lines)
@@ -214,6 +217,7 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
     # ONS puts the sex in the indicator's name ("Male healthy life expectancy"): say so in the breakdown
     obs["sex"] = np.select([ind_slug.str.startswith("female-").to_numpy(), ind_slug.str.startswith("male-").to_numpy()],
                            ["Female", "Male"], default="Persons")
+    obs["_line"] = lines
     obs["value"] = to_number(df["observation"], path=csv_path, field="observation", lines=lines)
     obs["lci95"] = to_number(df["lci_95"], path=csv_path, field="lci_95", lines=lines)
     obs["uci95"] = to_number(df["uci_95"], path=csv_path, field="uci_95", lines=lines)
@@ -221,7 +225,8 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
     notes = df["notes"].str.strip()
     obs["note"] = np.where(status != "", status, np.where(notes != "", notes, None))
     obs = add_periods(obs, df["period"], path=csv_path, field="period", lines=lines)
-    check_ci_order(obs, path=csv_path, lines=lines, on_error="drop")
+    if n := check_ci_order(obs, path=csv_path, lines=lines, on_error="drop"):
+        dropped["published confidence limits inconsistent with the value (limits blanked, row kept)"] = n
     keep = drop_identical_duplicates(obs, ["indicator_id", "area_code", "period_label"], ["value", "lci95", "uci95"])
     obs, df, lines = obs[keep.to_numpy()].reset_index(drop=True), df[keep.to_numpy()].reset_index(drop=True), lines[keep.to_numpy()]
     check_unique(obs, ["indicator_id", "area_code", "period_label"], path=csv_path, lines=lines)
@@ -245,16 +250,44 @@ def read_file(csv_path: Path, json_path: Path | None = None, *, key: str | None 
             "concept": CONCEPT.get(s, s),
             "description": m.get("subtitle") or m.get("longDescription"),
         })
+    areas = pd.DataFrame({"code": df["areacd"].str.strip(), "name": df["areanm"].str.strip()}).drop_duplicates("code")
+    rec = recodes_from_notes(df["areacd"].str.strip(), df["notes"])
+    if len(rec):
+        areas = areas.merge(rec, on="code", how="left")
     return Batch(
         source=SOURCE,
         key=key or csv_path.name,
         files=[csv_path] + ([json_path] if json_path is not None and json_path.exists() else []),
         indicators=indicator_frame(inds),
         observations=observation_frame(obs),
-        areas=pd.DataFrame({"code": df["areacd"].str.strip(), "name": df["areanm"].str.strip()})
-        .drop_duplicates("code"),
+        areas=areas,
         dropped=dropped,
     )
+
+
+_OBSOLETE = re.compile(r"Obsolete code since (\d{4}) \(replaced by ([^)]*)\)", re.I)
+_CODE = re.compile(r"\b[EWSNK]\d{8}\b")
+
+
+def recodes_from_notes(codes: pd.Series, notes: pd.Series) -> pd.DataFrame:
+    """Code changes the rows state: "Obsolete code since 2025 (replaced by E08000038 Barnsley)".
+
+    Returns ``code``, ``replaced_by`` (successor codes, comma separated) and ``valid_to`` (the
+    31 December before the year named), one row per obsolete code; the store adds them to the
+    area register where the register says nothing (it never overrides mySociety's dates).
+    """
+    hit = notes.astype(str).str.contains("Obsolete code since", case=False, regex=False)
+    if not hit.any():
+        return pd.DataFrame(columns=["code", "replaced_by", "valid_to"])
+    rows = {}
+    for code, note in zip(codes[hit], notes[hit]):
+        m = _OBSOLETE.search(str(note))
+        if m is None:
+            continue
+        succ = [c for c in _CODE.findall(m.group(2)) if c != code]
+        if succ:
+            rows.setdefault(code, (",".join(dict.fromkeys(succ)), f"{int(m.group(1)) - 1}-12-31"))
+    return pd.DataFrame([(c, r, v) for c, (r, v) in rows.items()], columns=["code", "replaced_by", "valid_to"])
 
 
 def read_folder(folder: Path, root: Path) -> Iterator[Batch]:

@@ -1,9 +1,10 @@
 """``create_app(store_path)``: the FastAPI app behind ``placeimpact serve``.
 
-Pages
+Pages (:mod:`.pages`)
     ``/``                 search areas by name or code; the evaluation form
-    ``POST /evaluate``    the evidence report: the same self-contained HTML the CLI writes
-    ``/area/{code}``      the area's benchmark table against England (or its region / neighbours)
+    ``/evaluate?...``     the evidence report at a shareable address (cached; a progress page meanwhile)
+    ``/area/{code}``      the area's indicators against England, grouped, filterable, with spine charts
+    ``/indicator/{id}``   one indicator for every council: ranked, funnel plot, map
 JSON
     ``/api/areas?q=``, ``/api/indicators?q=``, ``/api/series?area=&indicator=`` (with CIs),
     ``/api/evaluate?framework=&area=&reform_start=&cutoff=&comparators=`` (findings.json's document)
@@ -21,7 +22,6 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping
-from urllib.parse import parse_qs
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -32,7 +32,7 @@ from .. import __version__
 from ..errors import PlaceImpactError, StoreError
 from ..formatting import cell
 from ..store import Store
-from . import frameworks
+from . import frameworks, pages
 from .convert import records
 
 __all__ = ["create_app"]
@@ -123,7 +123,8 @@ def create_app(store_path: str | Path) -> FastAPI:
     path = Path(store_path)
     if not path.is_file():
         raise StoreError(f"no store at {path}; run 'placeimpact data load' first or pass --store PATH")
-    app = FastAPI(title="placeimpact", version=__version__, docs_url="/api/docs", redoc_url=None,
+    # no Swagger/ReDoc pages: they load script from a CDN; the schema itself is at /api/openapi.json
+    app = FastAPI(title="placeimpact", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.state.store_path = str(path)
 
@@ -168,58 +169,8 @@ def create_app(store_path: str | Path) -> FastAPI:
             return JSONResponse({"error": "InputError", "detail": detail}, status_code=400)
         return page("error.html.j2", status_code=400, error="InputError", message=detail, code=400)
 
-    # -- pages -------------------------------------------------------------------------------
-    @app.get("/", response_class=HTMLResponse)
-    def index(q: str = "", area: str = "", framework: str = "generic-upper-tier", reform_start: str = "",
-              cutoff: str = "", comparators: str = "") -> HTMLResponse:
-        with store() as s:
-            found = s.areas(q.strip(), councils_first=True)[_AREA_COLUMNS] if q.strip() else None
-            hint = s.area_hint(q.strip()) if found is not None and found.empty else ""
-            choices = s.areas(upper_tier=True)[["code", "name"]]
-            groups = s.group_sizes()
-            counts = s.counts()
-        return page("index.html.j2", q=q, hint=hint, found=records(found) if found is not None else None,
-                    choices=records(choices), groups=records(groups), frameworks=frameworks.available(), counts=counts,
-                    form={"area": area, "framework": framework, "reform_start": reform_start, "cutoff": cutoff,
-                          "comparators": comparators})
-
-    @app.post("/evaluate", response_class=HTMLResponse)
-    async def evaluate_page(request: Request) -> HTMLResponse:
-        """The form's answer: the evidence report, exactly as ``placeimpact evaluate`` writes report.html."""
-        body = (await request.body()).decode("utf-8", errors="replace")
-        params = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
-        from starlette.concurrency import run_in_threadpool
-
-        return HTMLResponse(await run_in_threadpool(_evaluate_html, params))
-
-    @app.get("/evaluate", include_in_schema=False)
-    def evaluate_get(request: Request) -> Response:
-        """A bookmarked or shared /evaluate link: back to the form, filled in with its parameters."""
-        from urllib.parse import urlencode
-
-        from starlette.responses import RedirectResponse
-
-        keep = {k: v for k, v in request.query_params.items() if k in _EVALUATE_PARAMS}
-        return RedirectResponse("/" + (f"?{urlencode(keep)}" if keep else "") + "#evaluate", status_code=303)
-
-    def _evaluate_html(params: Mapping[str, Any]) -> str:
-        from ..report.html import render_html
-
-        with store() as s:
-            ev = run_evaluation(s, params)
-        return render_html(ev)
-
-    @app.get("/area/{code}", response_class=HTMLResponse)
-    def area_page(code: str, vs: str = "england", group: str = "oflog-nn") -> HTMLResponse:
-        import pandas as pd
-
-        from ..stats import benchmark_area
-
-        with store() as s:
-            df = benchmark_area(s, code, vs=vs, group_id=group)  # type: ignore[arg-type]
-            info = records(pd.DataFrame([s.area(s.resolve_area(code))]))[0]
-        return page("area.html.j2", area=info, rows=records(df), vs=vs, group=group,
-                    comparator=str(df["comparator"].iloc[0]) if len(df) else vs)
+    # -- pages (web/pages.py) ------------------------------------------------------------------
+    pages.register(app, page, _web_message)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
