@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from placeimpact.methods import get_method  # noqa: E402
-from placeimpact.methods._gls import ar1_corr, averaging_matrix  # noqa: E402
+from placeimpact.methods._gls import ar1_corr  # noqa: E402
 from placeimpact.methods.its import segmented_design  # noqa: E402
 from placeimpact.simulate import (PARAMS, operating_characteristics, simulate_factor_panels,  # noqa: E402
                                   simulate_panels, true_effect)

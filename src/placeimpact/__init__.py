@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .evaluation.run import evaluate
     from .stats.benchmarking import benchmark_area
     from .comparators import compute_neighbours, imported_neighbours
-    from .methods.runner import evaluate_indicator
+    from .evaluation.indicator import evaluate_indicator
     from .screen import run_screen
 
 __version__ = "0.1.0"
@@ -37,7 +37,7 @@ _LAZY: dict[str, str] = {
     "benchmark_area": ".stats.benchmarking",
     "imported_neighbours": ".comparators",
     "compute_neighbours": ".comparators",
-    "evaluate_indicator": ".methods.runner",
+    "evaluate_indicator": ".evaluation.indicator",
     "run_screen": ".screen",
 }
 

@@ -28,7 +28,17 @@ __all__ = [
 
 
 class PlaceImpactError(Exception):
-    """Root of every error raised on purpose by placeimpact."""
+    """Root of every error raised on purpose by placeimpact.
+
+    Messages name concepts, never one face's options. Where the fix is to change an option or
+    to look something up, the error says which as data, and each face (CLI, web, Python)
+    words it its own way: :attr:`option` is the setting to change (``area``, ``reform_start``,
+    ``cutoff``, ``comparators``), :attr:`action` what to do next (``search_areas``,
+    ``list_indicators``).
+    """
+
+    option: str | None = None
+    action: str | None = None
 
 
 class InputError(PlaceImpactError, ValueError):

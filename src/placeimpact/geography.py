@@ -64,10 +64,12 @@ _LOWER = {"E07", "E06", "E08", "E09"}
 
 
 def is_valid_code(code: str) -> bool:
+    """True for a GSS-style area code (a letter and eight digits)."""
     return bool(GSS_CODE.match(str(code)))
 
 
 def area_type_from_code(code: str) -> str:
+    """The area type its code prefix says (``other`` when the prefix is not known)."""
     return _PREFIX_TYPES.get(str(code)[:3], "other")
 
 

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .constants import ENGLAND, Z95
 from .errors import MethodError, StoreError
+from .panel_rules import choose_breakdowns, join_exact_recodes, main_lengths, period_lengths, recode_sources
 from .periods import parse_period
+
+if TYPE_CHECKING:
+    from .store import Store
 
 __all__ = ["Panel", "build_panel", "panel_from_arrays", "ENGLAND"]
 
-ENGLAND = "E92000001"
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +124,7 @@ class Panel:
     @property
     def se(self) -> np.ndarray:
         """Standard errors from the 95% limits ((uci - lci) / (2 * 1.96)); NaN where no CI."""
-        return (self.uci - self.lci) / (2 * 1.959963984540054)
+        return (self.uci - self.lci) / (2 * Z95)
 
     def with_focal(self, row: int) -> "Panel":
         """The same panel with area ``row`` as the focal area (for in-space placebos)."""
@@ -147,14 +151,14 @@ class Panel:
         return pd.concat(rows, ignore_index=True)
 
 
-def same_tier_codes(store, focal: str) -> list[str]:
+def same_tier_codes(store: Store, focal: str) -> list[str]:
     """Every other area of the focal area's tier (upper tier) or type: the comparators of ``comparators=None``."""
     a = store.area(focal)
     same = store.areas(upper_tier=True) if a.get("upper_tier") else store.areas(area_type=a.get("area_type"))
     return [c for c in same["code"].tolist() if c != focal]
 
 
-def _area_name(store, code: str) -> str:
+def _area_name(store: Store, code: str) -> str:
     try:
         return str(store.area(code).get("name") or code)
     except Exception:   # an area the register does not hold: its code stands for it
@@ -210,7 +214,7 @@ def panel_from_arrays(
 
 
 def build_panel(
-    store,
+    store: Store,
     *,
     indicator: str,
     area: str,
@@ -241,60 +245,21 @@ def build_panel(
     co = _to_date(cutoff, "cutoff", end=True)
     warnings: list[str] = []
 
-    group_id = None
-    if isinstance(comparators, str):
-        group_id = comparators
-        g = store.groups(focal=focal, group_id=comparators)
-        if g.empty:
-            raise StoreError(f"comparator group {comparators!r} has no members for {focal}; "
-                             "list groups with 'placeimpact neighbours --area ...'")
-        comp = [c for c in g.sort_values("rank")["member_area"].tolist() if c != focal]
-    elif comparators is None:
-        comp = same_tier_codes(store, focal)
-    else:
-        comp = [store.resolve_area(c) for c in comparators if c != focal]
+    group_id = comparators if isinstance(comparators, str) else None
+    comp = _comparator_codes(store, focal, comparators)
 
     # breakdown: the one asked for, else the most common
     if sex is None or age is None or category is None:
         bd = store.breakdowns(ind["id"])
         if bd.empty:
             raise MethodError(f"indicator {ind['id']} has no observations")
-        pref = bd.assign(score=(bd["sex"] == "Persons") * 4 + (bd["age"] == "All ages") * 2 + (bd["category"] == ""))
-        pref = pref.sort_values(["score", "n"], ascending=False).iloc[0]
+        pref = choose_breakdowns(bd.assign(indicator_id=ind["id"])).iloc[0]
         sex = pref["sex"] if sex is None else sex
         age = pref["age"] if age is None else age
         category = pref["category"] if category is None else category
 
-    # boundary changes: series published under a predecessor's code join the current code only
-    # where the change was exact (a recode, or a county replaced by one unitary on the same
-    # boundary); merged or split areas are never mixed with their successors
-    from .geography import (COMBINED_AREAS, _exact_targets, assign_combined, combined_areas_of, harmonise,
-                            successor_map)
-
-    wanted = {focal, ENGLAND, *comp}
-    changes = successor_map(store)
-    targets = _exact_targets(changes) if len(changes) else {}
-    preds = [old for old, new in targets.items() if new in wanted]
-    # councils published only inside a combined area (Cornwall with the Isles of Scilly, as E67000002)
-    combos = combined_areas_of(wanted)
-    obs = store.observations(ind["id"], areas=[focal, ENGLAND, *comp, *preds, *combos], sex=sex, age=age,
-                             category=category, until=co.isoformat() if co else None)
-    if preds and len(obs):
-        obs = harmonise(obs, store)
-        recoded = obs[(obs["boundary_status"] == "recoded") & (obs["area_code"] == focal)]
-        if len(recoded):
-            warnings.append(f"{len(recoded)} periods of {focal} were published under its former code(s) "
-                            f"{', '.join(sorted(set(recoded['reported_code'])))} (same boundary) and are joined")
-        obs = obs[obs["boundary_status"] != "superseded"]
-    if combos and len(obs):
-        # a member council with values of its own anywhere (any breakdown or period, under its code or an
-        # exactly recoded one) uses only those; one without gets the combined series, in one row only
-        members = [m for c in combos for m in COMBINED_AREAS[c].member_codes if m in wanted]
-        mine = store.observations(ind["id"], areas=members + [old for old in preds if targets[old] in members])
-        mine = mine[mine["value"].notna()]
-        own = set(mine["area_code"].map(targets).fillna(mine["area_code"]))
-        obs, notes = assign_combined(obs, [focal, *comp], own=own)
-        warnings += notes
+    obs = _panel_rows(store, ind["id"], focal, comp, sex=sex, age=age, category=category, cutoff=co,
+                      warnings=warnings)
     f = obs[obs["area_code"] == focal]
     if f["value"].notna().sum() == 0:
         why = next((w for w in warnings if w.startswith(f"{store.area(focal).get('name')} ({focal}) has no values "
@@ -303,13 +268,79 @@ def build_panel(
                           + (f" up to {co}" if co else "") + f" (sex={sex}, age={age}, category={category!r})"
                           + (f": {why}" if why else ""))
     # keep the period kind the focal series mostly uses (e.g. 3-year rolling, not pooled 5-year)
-    lengths = (pd.to_datetime(obs["period_end"]) - pd.to_datetime(obs["period_start"])).dt.days
-    obs = obs.assign(_len=(lengths / 365.25).round(0).clip(lower=0))
-    main_len = obs.loc[obs["area_code"] == focal, "_len"].mode().iloc[0]
+    obs = obs.assign(_len=period_lengths(obs), indicator_id=ind["id"])
+    main_len = main_lengths(obs[obs["area_code"] == focal])["_len"].iloc[0]
     n_other = int((obs.loc[obs["area_code"] == focal, "_len"] != main_len).sum())
     if n_other:
         warnings.append(f"{n_other} focal periods of another length were left out")
     obs = obs[obs["_len"] == main_len]
+    periods, codes, arrs, eng, names = _arrays(obs, focal, comp, warnings)
+    labels = periods["period_label"].tolist()
+    warnings += _validity_warnings(store.area(focal))
+    starts = pd.to_datetime(periods["period_start"]).to_numpy().astype("datetime64[D]")
+    ends = pd.to_datetime(periods["period_end"]).to_numpy().astype("datetime64[D]")
+    t = np.array([parse_period(lab).mid_year for lab in labels])
+    years = float(np.median((ends - starts).astype(float) + 1) / 365.25) if len(labels) else 1.0
+    return Panel(
+        indicator_id=ind["id"], indicator_name=ind["name"], unit=ind.get("unit") or "",
+        value_type=ind.get("value_type") or "mean", polarity=polarity or ind.get("polarity") or "no_judgement",
+        area_codes=tuple(codes), area_names=tuple(names[c] or _area_name(store, c) for c in codes),
+        period_labels=tuple(labels),
+        period_start=starts, period_end=ends, t=t, values=arrs["value"], lci=arrs["lci95"], uci=arrs["uci95"],
+        count=arrs["count"], denominator=arrs["denominator"], england_values=eng["value"],
+        england_lci=eng["lci95"], england_uci=eng["uci95"], reform_start=rs, cutoff=co, period_years=years,
+        sex=sex, age=age, category=category, group_id=group_id, warnings=tuple(warnings),
+    )
+
+
+def _comparator_codes(store: Store, focal: str, comparators: Sequence[str] | str | None) -> list[str]:
+    """The comparator codes for ``build_panel``'s ``comparators`` (a group id, None for the tier, or areas)."""
+    if isinstance(comparators, str):
+        g = store.groups(focal=focal, group_id=comparators)
+        if g.empty:
+            raise StoreError(f"comparator group {comparators!r} has no members for {focal}")
+        return [c for c in g.sort_values("rank")["member_area"].tolist() if c != focal]
+    if comparators is None:
+        return same_tier_codes(store, focal)
+    return [store.resolve_area(c) for c in comparators if c != focal]
+
+
+def _panel_rows(store: Store, ind_id: str, focal: str, comp: list[str], *, sex: str, age: str, category: str,
+                cutoff: date | None, warnings: list[str]) -> pd.DataFrame:
+    """The panel's observations of one breakdown, exact recodes joined and combined series assigned."""
+    co = cutoff
+    # boundary changes: series published under a predecessor's code join the current code only
+    # where the change was exact (a recode, or a county replaced by one unitary on the same
+    # boundary); merged or split areas are never mixed with their successors
+    from .geography import COMBINED_AREAS, assign_combined, combined_areas_of
+
+    wanted = {focal, ENGLAND, *comp}
+    targets, preds = recode_sources(store, list(wanted))
+    # councils published only inside a combined area (Cornwall with the Isles of Scilly, as E67000002)
+    combos = combined_areas_of(wanted)
+    obs = store.observations(ind_id, areas=[focal, ENGLAND, *comp, *preds, *combos], sex=sex, age=age,
+                             category=category, until=co.isoformat() if co else None)
+    if preds and len(obs):
+        obs = join_exact_recodes(obs, targets)
+        recoded = obs[(obs["boundary_status"] == "recoded") & (obs["area_code"] == focal)]
+        if len(recoded):
+            warnings.append(f"{len(recoded)} periods of {focal} were published under its former code(s) "
+                            f"{', '.join(sorted(set(recoded['reported_code'])))} (same boundary) and are joined")
+    if combos and len(obs):
+        # a member council with values of its own anywhere (any breakdown or period, under its code or an
+        # exactly recoded one) uses only those; one without gets the combined series, in one row only
+        members = [m for c in combos for m in COMBINED_AREAS[c].member_codes if m in wanted]
+        mine = store.observations(ind_id, areas=members + [old for old in preds if targets[old] in members])
+        mine = mine[mine["value"].notna()]
+        own = set(mine["area_code"].map(targets).fillna(mine["area_code"]))
+        obs, notes = assign_combined(obs, [focal, *comp], own=own)
+        warnings += notes
+    return obs
+
+
+def _arrays(obs: pd.DataFrame, focal: str, comp: list[str], warnings: list[str]
+            ) -> tuple[pd.DataFrame, list[str], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, str]]:
+    """Periods, area codes (focal first), (area x period) arrays, England's arrays and names from the rows."""
     periods = (obs[["period_label", "period_start", "period_end"]].drop_duplicates("period_label")
                .sort_values(["period_start", "period_end"]))
     labels = periods["period_label"].tolist()
@@ -338,25 +369,16 @@ def build_panel(
             names[r.area_code] = r.area_name or r.area_code
         for k in arrs:
             arrs[k][i, j] = getattr(r, k)
-    a = store.area(focal)
+    return periods, codes, arrs, eng, names
+
+
+def _validity_warnings(a: dict) -> list[str]:
+    """Sentences saying that the focal area was abolished, or created after 1998, and what that means."""
+    out = []
     if a.get("valid_to") is not None and not pd.isna(a.get("valid_to")):
-        warnings.append(f"{a.get('name')} was abolished on {pd.Timestamp(a['valid_to']):%Y-%m-%d} "
-                        f"(replaced by {a.get('replaced_by')}); "
-                        "its series ends there")
+        out.append(f"{a.get('name')} was abolished on {pd.Timestamp(a['valid_to']):%Y-%m-%d} "
+                   f"(replaced by {a.get('replaced_by')}); its series ends there")
     if a.get("valid_from") is not None and not pd.isna(a.get("valid_from")) and pd.Timestamp(a["valid_from"]).year > 1998:
-        warnings.append(f"{a.get('name')} was created on {pd.Timestamp(a['valid_from']):%Y-%m-%d}; "
-                        "earlier data belongs to its predecessors")
-    starts = pd.to_datetime(periods["period_start"]).to_numpy().astype("datetime64[D]")
-    ends = pd.to_datetime(periods["period_end"]).to_numpy().astype("datetime64[D]")
-    t = np.array([parse_period(lab).mid_year for lab in labels])
-    years = float(np.median((ends - starts).astype(float) + 1) / 365.25) if len(labels) else 1.0
-    return Panel(
-        indicator_id=ind["id"], indicator_name=ind["name"], unit=ind.get("unit") or "",
-        value_type=ind.get("value_type") or "mean", polarity=polarity or ind.get("polarity") or "no_judgement",
-        area_codes=tuple(codes), area_names=tuple(names[c] or _area_name(store, c) for c in codes),
-        period_labels=tuple(labels),
-        period_start=starts, period_end=ends, t=t, values=arrs["value"], lci=arrs["lci95"], uci=arrs["uci95"],
-        count=arrs["count"], denominator=arrs["denominator"], england_values=eng["value"],
-        england_lci=eng["lci95"], england_uci=eng["uci95"], reform_start=rs, cutoff=co, period_years=years,
-        sex=sex, age=age, category=category, group_id=group_id, warnings=tuple(warnings),
-    )
+        out.append(f"{a.get('name')} was created on {pd.Timestamp(a['valid_from']):%Y-%m-%d}; "
+                   "earlier data belongs to its predecessors")
+    return out

@@ -40,6 +40,7 @@ class PeriodParseError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Period:
+    """A reporting period: its first and last day, kind, length and label."""
     start: date
     end: date
     kind: str

@@ -156,11 +156,13 @@ def observation_frame(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def area_frame(data: pd.DataFrame | Iterable[dict]) -> pd.DataFrame:
+    """Areas as a frame with the store's area columns and types."""
     df = pd.DataFrame(list(data)) if not isinstance(data, pd.DataFrame) else data
     return _frame(AREA_COLUMNS, df)
 
 
 def group_frame(data: pd.DataFrame | Iterable[dict]) -> pd.DataFrame:
+    """Comparator-group rows as a frame with the store's group columns and types."""
     df = pd.DataFrame(list(data)) if not isinstance(data, pd.DataFrame) else data
     return _frame(GROUP_COLUMNS, df)
 
@@ -304,6 +306,7 @@ def _field_at(raw: bytes, pos: int, encoding: str) -> str | None:
 
 
 def check_columns(df: pd.DataFrame, required: Iterable[str], *, path: Path | str) -> None:
+    """Raise an InputError naming the file when a required column is missing."""
     cols = [str(c).strip() for c in df.columns]
     missing = [c for c in required if c not in cols]
     if missing:

@@ -24,6 +24,7 @@ from typing import Literal
 
 import numpy as np
 
+from .constants import Z95
 from .methods._gls import ar1_corr, averaging_matrix, gls_fit, reml_rho
 from .panel import Panel, panel_from_arrays
 
@@ -179,8 +180,8 @@ def simulate_panels(
     out = []
     for r in range(n):
         v = values[r]
-        ci = {} if not math.isfinite(params.se) else {"lci": v - 1.959963984540054 * params.se,
-                                                       "uci": v + 1.959963984540054 * params.se}
+        ci = {} if not math.isfinite(params.se) else {"lci": v - Z95 * params.se,
+                                                       "uci": v + Z95 * params.se}
         p = panel_from_arrays(v, t, reform_t=float(reform_year), england=england, polarity=params.polarity,
                               period_years=float(k), indicator_id=f"simulated:{params.name}", **ci)
         out.append(SimulatedPanel(panel=p, effect_path=path, params=params, effect_kind=effect_kind,

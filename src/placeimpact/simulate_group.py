@@ -25,6 +25,7 @@ __all__ = ["GroupTruth", "simulate_group"]
 
 @dataclass(frozen=True)
 class GroupTruth:
+    """The effects a simulated group was given (the truth the estimators are checked against)."""
     overall: float
     per_area: np.ndarray
     effects: np.ndarray     # (n_treated, T) true effect in each cell

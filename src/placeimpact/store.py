@@ -27,7 +27,6 @@ from .records import (
     GROUP_COLUMNS,
     INDICATOR_COLUMNS,
     OBSERVATION_COLUMNS,
-    OBSERVATION_KEY,
     Batch,
 )
 
@@ -47,6 +46,7 @@ DECLARING_SOURCES = frozenset({"ons-els-app"})
 
 
 def default_store_path() -> Path:
+    """``$PLACEIMPACT_STORE`` or ``placeimpact.duckdb`` in the working directory."""
     return Path(os.environ.get("PLACEIMPACT_STORE", "placeimpact.duckdb"))
 
 
@@ -576,10 +576,12 @@ class Store:
                     + [tails[t] for t in difflib.get_close_matches(q.split(":", 1)[-1], list(tails), n=5, cutoff=0.8)]))
                 by_lower = {i.lower(): i for i in ids}
                 near = [by_lower.get(x, x) for x in near][:5]
-            hint = f"Did you mean: {', '.join(near)}?" if near else "List them with 'placeimpact indicators list'."
+            hint = f" Did you mean: {', '.join(near)}?" if near else ""
             if len(df) > 1:
-                hint = f"Several match: {', '.join(df['id'].tolist()[:5])}; give the full id."
-            raise StoreError(f"unknown indicator {indicator_id!r}. {hint}")
+                hint = f" Several match: {', '.join(df['id'].tolist()[:5])}; give the full id."
+            err = StoreError(f"unknown indicator {indicator_id!r}.{hint}")
+            err.action = "list_indicators" if not near and len(df) <= 1 else None
+            raise err
         return df.iloc[0].to_dict()
 
     def areas(self, search: str | None = None, *, area_type: str | None = None,
@@ -623,7 +625,8 @@ class Store:
         ``councils_first`` puts local authorities first, then regions and countries, then other
         areas (police force, NHS and ITL areas share councils' names), each by code.
         """
-        sql, where, params = "SELECT * FROM areas", [], []
+        sql, where = "SELECT * FROM areas", []
+        params: list[object] = []
         if search:
             where.append("(name ILIKE ? OR code ILIKE ?)")
             params += [f"%{search}%", f"{search}%"]
@@ -699,7 +702,9 @@ class Store:
                 return current[0][0]
         if exact:
             return exact[0][0]
-        raise StoreError(f"unknown area {q!r}. {self._area_hint(q)}")
+        err = StoreError(f"unknown area {q!r}. {self._area_hint(q)}".rstrip(". ") + ".")
+        err.action = "search_areas"
+        raise err
 
     def _maybe_recoded(self, code: str) -> bool:
         r = self.con.execute("SELECT replaced_by FROM areas WHERE code = ?", [code]).fetchall()
@@ -726,7 +731,7 @@ class Store:
             near = [(by_name[n], n) for n in close]
         if near:
             return "Did you mean: " + ", ".join(f"{n} ({c})" for c, n in near) + "?"
-        return "Search with 'placeimpact areas search TEXT'."
+        return ""
 
     def area_change_note(self, code: str) -> str | None:
         """A sentence saying that ``code`` was abolished or recoded, and by what, or None if it is current."""
@@ -1050,6 +1055,163 @@ class Store:
     def counts(self) -> dict[str, int]:
         return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
                 for t in ("areas", "indicators", "observations", "comparator_groups", "imports")}
+
+    # -- queries for the layers above (benchmarks, features, groups, provenance, bulk panels) --
+    # Every query the rest of the package needs lives here, typed; no other module writes SQL.
+    def area_hint(self, text: str) -> str:
+        """'Did you mean ...?' for a search that found nothing, or '' when nothing is close."""
+        return self._area_hint(text)
+
+    def combined_series(self, area: str, indicator: str, *, sex: str | None = None, age: str | None = None,
+                        category: str | None = None) -> list[tuple] | None:
+        """The combined area's rows (:attr:`SERIES_COLUMNS` tuples) for a council with none of its own, or None."""
+        rows = self._combined_series(area, indicator, sex=sex, age=age, category=category)
+        return rows if rows is None or isinstance(rows, list) else list(rows.itertuples(index=False, name=None))
+
+    def area_names(self, codes: Sequence[str]) -> dict[str, str]:
+        """Code -> name for the codes the register holds (others are absent)."""
+        rows = self.con.execute("SELECT code, name FROM areas WHERE code IN (SELECT unnest(?))",
+                                [list(codes)]).fetchall()
+        return {c: n for c, n in rows}
+
+    def lower_tier_areas(self) -> pd.DataFrame:
+        """Every lower-tier area (districts, unitaries, metropolitan and London boroughs), sorted by code."""
+        return self.frame("SELECT * FROM areas WHERE lower_tier ORDER BY code")
+
+    def indicator_table(self, ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """The indicators table (every column), sorted by id; only ``ids`` when given."""
+        if ids is None:
+            return self.frame("SELECT * FROM indicators ORDER BY id")
+        return self.frame("SELECT * FROM indicators WHERE id IN (SELECT unnest(?)) ORDER BY id", [list(ids)])
+
+    def indicators_of_concepts(self, concepts: Sequence[str]) -> pd.DataFrame:
+        """``id, concept`` of the indicators whose concept is one of ``concepts``, sorted by id."""
+        return self.frame("SELECT id, concept FROM indicators WHERE concept IN (SELECT unnest(?)) ORDER BY id",
+                          [list(concepts)])
+
+    def persons_values(self, indicator_ids: Sequence[str], areas: Sequence[str]) -> pd.DataFrame:
+        """All-persons, all-ages values (no category) of indicators for areas.
+
+        Columns ``feature`` (the indicator id), ``area_code``, ``period_label``, ``period_end``, ``value``.
+        """
+        return self.frame(
+            "SELECT indicator_id AS feature, area_code, period_label, period_end, value FROM observations "
+            "WHERE indicator_id IN (SELECT unnest(?)) AND area_code IN (SELECT unnest(?)) AND value IS NOT NULL "
+            "AND sex = 'Persons' AND age = 'All ages' AND category = ''", [list(indicator_ids), list(areas)])
+
+    def group_summary(self, focal: str | None = None) -> pd.DataFrame:
+        """One row per comparator group: ``group_id, kind, source, focal_areas, members`` (for one focal area)."""
+        sql = ("SELECT group_id, kind, any_value(source) AS source, count(DISTINCT focal_area) AS focal_areas, "
+               "count(*) AS members FROM comparator_groups")
+        params: list = []
+        if focal is not None:
+            sql += " WHERE focal_area = ?"
+            params.append(focal)
+        return self.frame(sql + " GROUP BY group_id, kind ORDER BY group_id", params)
+
+    def group_sizes(self) -> pd.DataFrame:
+        """``group_id, n_areas`` (focal areas holding the group), largest first."""
+        return self.frame("SELECT group_id, count(DISTINCT focal_area) AS n_areas FROM comparator_groups "
+                          "GROUP BY group_id ORDER BY n_areas DESC, group_id")
+
+    def provenance(self, indicator_ids: Sequence[str]) -> pd.DataFrame:
+        """The imported files behind the indicators: ``source, path, sha256, rows, imported_at, indicators``."""
+        if not indicator_ids:
+            return pd.DataFrame(columns=["source", "path", "sha256", "rows", "imported_at", "indicators"])
+        return self.frame(
+            "SELECT i.source, i.path, i.sha256, i.rows, i.imported_at, "
+            "string_agg(DISTINCT o.indicator_id, ', ') AS indicators "
+            "FROM imports i JOIN (SELECT DISTINCT import_id, indicator_id FROM observations "
+            "WHERE indicator_id IN (SELECT unnest(?))) o USING (import_id) GROUP BY ALL ORDER BY i.source, i.path",
+            [list(indicator_ids)])
+
+    #: observations with their indicator's and area's columns, as the benchmark tables need them
+    _BENCH_SQL = """
+        SELECT o.indicator_id, o.area_code, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label,
+               o.period_start, o.period_end, o.value, o.lci95, o.uci95, o.lci998, o.uci998, o.ci_origin, o.count,
+               o.denominator, i.name AS indicator_name, i.unit, i.polarity, i.value_type, i.multiplier,
+               a.name AS area_name, a.area_type, a.region_code
+        FROM observations o JOIN indicators i ON i.id = o.indicator_id LEFT JOIN areas a ON a.code = o.area_code
+        WHERE o.value IS NOT NULL"""
+
+    def benchmark_rows(self, area: str) -> pd.DataFrame:
+        """Every observation with a value of one area (code), joined to its indicator and area columns."""
+        return self.frame(self._BENCH_SQL + " AND o.area_code = ?", [area])
+
+    def benchmark_peer_rows(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """Every area's observations with a value for the (indicator_id, sex, age, category, period_label) of ``keys``."""
+        cols = ["indicator_id", "sex", "age", "category", "period_label"]
+        return self.frame(
+            "SELECT p.* FROM (" + self._BENCH_SQL + ") p JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, "
+            "unnest(?) AS k_age, unnest(?) AS k_cat, unnest(?) AS k_per) k ON p.indicator_id = k.k_ind "
+            "AND p.sex = k.k_sex AND p.age = k.k_age AND p.category = k.k_cat AND p.period_label = k.k_per",
+            [keys[c].astype(str).tolist() for c in cols])
+
+    def benchmark_all_rows(self, vs: str, england: str) -> pd.DataFrame:
+        """Every local observation with a value beside England's (``vs="england"``) or its region's value.
+
+        Columns: the observation's keys, value, limits, counts, ``ci_origin``, polarity (one of the
+        three), ``value_type``, ``multiplier``, ``area_type``, ``region_code``, ``comparator_code``,
+        ``comparator_value`` and ``tier_group`` (a hash of the series, period and area tier).
+        """
+        if vs == "england":
+            comparator_rows, region_join, region_filter = "area_code = ?", "", ""
+            params: list = [england, england]
+        else:
+            comparator_rows = "area_type = 'region'"
+            region_join = "AND c.comparator_code = o.region_code"
+            region_filter = "AND o.region_code IS NOT NULL"
+            params = [england]
+        sql = f"""
+        WITH o AS (
+          SELECT o.indicator_id, o.area_code, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label,
+                 o.value, o.lci95, o.uci95, o.lci998, o.uci998, o.count, o.denominator, o.ci_origin,
+                 CASE WHEN i.polarity IN ('high_is_good', 'low_is_good') THEN i.polarity ELSE 'no_judgement' END
+                   AS polarity,
+                 i.value_type, i.multiplier, a.area_type, a.region_code,
+                 CASE WHEN a.area_type IN ('unitary', 'metropolitan_district', 'london_borough') THEN 'unitary_tier'
+                      ELSE coalesce(a.area_type, 'other') END AS tier
+          FROM observations o JOIN indicators i ON i.id = o.indicator_id LEFT JOIN areas a ON a.code = o.area_code
+          WHERE o.value IS NOT NULL
+        ), c AS (
+          SELECT indicator_id, sex, age, category, period_label, area_code AS comparator_code,
+                 any_value(value) AS comparator_value
+          FROM o WHERE {comparator_rows} GROUP BY ALL
+        )
+        SELECT o.* EXCLUDE (tier), c.comparator_code, c.comparator_value,
+               hash(o.indicator_id, o.sex, o.age, o.category, o.period_label, o.tier) AS tier_group
+        FROM o LEFT JOIN c ON c.indicator_id = o.indicator_id AND c.sex = o.sex AND c.age = o.age
+             AND c.category = o.category AND c.period_label = o.period_label {region_join}
+        WHERE o.area_code <> ? AND coalesce(o.area_type, '') <> 'region' {region_filter}
+        """
+        return self.frame(sql, params)
+
+    def breakdown_counts(self, indicator_ids: Sequence[str]) -> pd.DataFrame:
+        """``indicator_id, sex, age, category, n``: rows per breakdown of each indicator, over every area."""
+        return self.frame("SELECT indicator_id, sex, age, category, count(*) AS n FROM observations "
+                          "WHERE indicator_id IN (SELECT unnest(?)) GROUP BY ALL", [list(indicator_ids)])
+
+    def bulk_observations(self, indicator_ids: Sequence[str], areas: Sequence[str], *, until: str | None = None,
+                          min_periods: int = 0) -> pd.DataFrame:
+        """Observations of many indicators for many areas in one query (the screen's bulk panels).
+
+        Columns ``indicator_id, area_code, sex, age, category, period_start, period_end, period_label,
+        value, lci95, uci95``. ``until`` (ISO date) keeps periods ended by then; ``min_periods`` drops,
+        in SQL, every indicator with fewer distinct periods than that among these rows (it could
+        not qualify for a screen that needs them).
+        """
+        where = "area_code IN (SELECT unnest(?)) AND indicator_id IN (SELECT unnest(?))"
+        params: list = [list(areas), list(indicator_ids)]
+        if until is not None:
+            where += " AND period_end <= CAST(? AS DATE)"
+            params.append(str(until))
+        sql = ("SELECT indicator_id, area_code, sex, age, category, period_start, period_end, period_label, "
+               f"value, lci95, uci95 FROM observations WHERE {where}")
+        if min_periods > 1:
+            sql = (f"WITH r AS ({sql}) SELECT * FROM r WHERE indicator_id IN (SELECT indicator_id FROM r "
+                   "GROUP BY indicator_id HAVING count(DISTINCT period_label) >= ?)")
+            params.append(int(min_periods))
+        return self.frame(sql, params)
 
     def area_observations(self, code: str) -> pd.DataFrame:
         """Every observation of one area (all indicators and breakdowns), with the indicator's name, unit,

@@ -100,7 +100,7 @@ def test_group_all_compares_with_every_area_of_the_tier(loaded_store):
 
     ev = evaluate_indicator(loaded_store, area="Wigan", indicator=CVD, start="2011-04-01", group="all",
                             methods=["synthetic_control"])
-    assert ev.comparators == "every area of the same tier" and ev.panel.n_areas > 140
+    assert ev.comparators.startswith("every area of the same tier") and ev.panel.n_areas > 140
     assert ev.results[0].p_value < 1      # enough donors for a placebo test that can reach 5%
     assert "no 5% test is possible" not in " ".join(ev.results[0].warnings)
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from placeimpact.methods.simplex import simplex_least_squares
 from placeimpact.panel import panel_from_arrays
-from placeimpact.screen import benjamini_hochberg, render_html, screen_panel, screen_panels, write_screen
+from placeimpact.screen import benjamini_hochberg, screen_panel, screen_panels, write_screen
 
 CVD = "ons-els:preventable-cardiovascular-mortality-england"
 WIGAN = "E08000010"

@@ -3,7 +3,6 @@ clear error naming file, line, field, value and what was expected; --lenient qua
 
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pandas as pd

@@ -113,6 +113,28 @@ def _main() -> None:
         raise
 
 
+#: how the command line says the library's advice (:attr:`PlaceImpactError.option` / ``.action``)
+_OPTION_WORDS = {
+    "area": "pass --area", "reform_start": "pass --reform-start", "cutoff": "pass --cutoff",
+    "comparators": "choose the comparators: --group imported, computed, all or a group id; "
+                   "'comparators:' in a framework",
+}
+_ACTION_WORDS = {
+    "search_areas": "Search with 'placeimpact areas search TEXT'.",
+    "list_indicators": "List them with 'placeimpact indicators list'.",
+}
+
+
+def cli_message(exc: PlaceImpactError) -> str:
+    """The library's message with its advice worded for the command line."""
+    msg = str(exc)
+    option = _OPTION_WORDS.get(exc.option or "")
+    if option and option not in msg:
+        msg = f"{msg.rstrip('.')} ({option})"
+    action = _ACTION_WORDS.get(exc.action or "")
+    return f"{msg} {action}" if action else msg
+
+
 #: a message quotes at most this much of any one word (a 5 MB argument is not echoed back)
 _WORD = 120
 
@@ -135,7 +157,7 @@ def _say(message: str) -> None:
 
 def _fail(exc: PlaceImpactError) -> None:
     """One clear line on stderr, exit code 2."""
-    _say(str(exc))
+    _say(cli_message(exc))
     sys.exit(2)
 
 

@@ -43,7 +43,7 @@ def series_command(*, area: str, indicator: str, sex: str | None = None, age: st
             missing, rows = exc, []
         value = columns.index("value")
         if all(r[value] is None for r in rows):
-            combined = s._combined_series(area, indicator, sex=sex, age=age)
+            combined = s.combined_series(area, indicator, sex=sex, age=age)
             if combined is not None:
                 rows = combined
             elif missing is not None:

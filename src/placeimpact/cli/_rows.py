@@ -11,6 +11,8 @@ import math
 import sys
 from typing import Any, Sequence
 
+from ..formatting import cell
+
 __all__ = ["cell_text", "plain", "emit_rows"]
 
 
@@ -19,9 +21,7 @@ def cell_text(v: object) -> str:
     if v is None:
         return ""
     if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+        return cell(v)
     if "pandas" in sys.modules and v is sys.modules["pandas"].NaT:  # no pandas import just to check
         return ""
     return str(v)

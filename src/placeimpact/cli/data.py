@@ -13,6 +13,7 @@ from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, 
 
 
 class StatusBy(str, Enum):
+    """How ``data status`` groups its table."""
     folder = "folder"
     source = "source"
 
@@ -58,6 +59,7 @@ def _load_tree(store: Path | None, root: Path, *, replace: bool = False, check: 
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``data`` commands (load, fetch, status) to ``app``."""
     data_app = typer.Typer(help="Load, fetch and inspect data.", no_args_is_help=True)
 
     @data_app.command("load")

@@ -103,7 +103,7 @@ def _register_evaluate_indicator(app: typer.Typer) -> None:
         """Evaluate one indicator: change vs neighbours, trend difference, ITS, DiD, synthetic control."""
         import pandas as pd
 
-        from ..methods.runner import evaluate_indicator
+        from ..evaluation.indicator import evaluate_indicator
         from ._common import emit, emit_json
 
         names = [m.strip() for x in (methods or []) for m in x.split(",") if m.strip()] or None

@@ -11,6 +11,7 @@ from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``areas``, ``indicators`` and ``series`` commands to ``app``."""
     areas_app = typer.Typer(help="Find areas (codes, names, types, validity).", no_args_is_help=True)
     ind_app = typer.Typer(help="List indicators in the store.", no_args_is_help=True)
 

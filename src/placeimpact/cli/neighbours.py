@@ -13,11 +13,13 @@ from ._common import Format, FormatOpt, StoreOpt, console, emit, emit_json, open
 
 
 class Method(str, Enum):
+    """Where the neighbours come from: imported lists or computed now."""
     imported = "imported"
     computed = "computed"
 
 
 class Among(str, Enum):
+    """Which areas computed neighbours are chosen among."""
     tier = "tier"
     type = "type"
 
@@ -46,6 +48,7 @@ def _weights(values: list[str] | None) -> dict[str, float] | None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``neighbours`` command to ``app``."""
     @app.command("neighbours")
     def neighbours(
         area: Annotated[str, typer.Option("--area", "-a", help="Area code or exact name.", callback=V.text)],

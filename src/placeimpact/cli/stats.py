@@ -9,6 +9,7 @@ import typer
 
 from .._lazy import lazy_module
 from . import _validate as V
+from ..formatting import cell
 from ._common import Format, FormatOpt, StoreOpt, emit, open_for_read
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ else:  # deferred: building the app for '--help' must not import pandas (start-u
 
 
 class Versus(str, Enum):
+    """What ``benchmark`` compares an area with."""
     england = "england"
     region = "region"
     neighbours = "neighbours"
@@ -27,8 +29,8 @@ def _with_ci(value: float, lo: float, hi: float) -> str:
     if pd.isna(value):
         return ""
     if pd.isna(lo) or pd.isna(hi):
-        return f"{value:,.4g}"
-    return f"{value:,.4g} ({lo:,.4g} to {hi:,.4g})"
+        return cell(value)
+    return f"{cell(value)} ({cell(lo)} to {cell(hi)})"
 
 
 def _short(text: str, width: int = 48) -> str:
@@ -48,7 +50,7 @@ def spine_table(df: pd.DataFrame, group: str = "group") -> pd.DataFrame:
         "breakdown": breakdown,
         "period": df["period_label"],
         "value (95% CI)": [_with_ci(v, lo, hi) for v, lo, hi in zip(df["value"], df["lci95"], df["uci95"])],
-        "comparator": df["comparator_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.4g}"),
+        "comparator": df["comparator_value"].map(cell),
         "95%": df["label95"],
         "99.8%": df["label998"],
         f"rank in {group}": rank,

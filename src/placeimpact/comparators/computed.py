@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from ..records import GROUP_COLUMNS
 from .distance import MissingReport, handle_missing, rank_order, standardised_distance, zscores
 from .explain import Overlap, Stability, feature_reasons, overlap
 from .features import read_features, reference_date
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 __all__ = ["ComputedNeighbours", "NeighbourFit", "nearest_neighbours", "compute_neighbours",
            "candidate_areas", "existed_on", "stability", "Among"]
@@ -149,7 +152,7 @@ def existed_on(areas: pd.DataFrame, on: date) -> np.ndarray:
     return ((vf.isna() | (vf <= t)) & (vt.isna() | (vt >= t))).to_numpy(dtype=bool)
 
 
-def candidate_areas(store, focal: str, *, year: int, among: Among = "tier") -> tuple[pd.DataFrame, list[str]]:
+def candidate_areas(store: Store, focal: str, *, year: int, among: Among = "tier") -> tuple[pd.DataFrame, list[str]]:
     """English areas of the focal area's tier (or type) in existence on 31 December ``year``.
 
     Returns the areas (code, name) and warnings. Raises :class:`StoreError` if the focal
@@ -300,7 +303,7 @@ def _group_id(year: int, k: int, features: Sequence[str] | None, weights: Mappin
 
 
 def compute_neighbours(
-    store,
+    store: Store,
     area: str,
     *,
     year: int,
@@ -373,7 +376,7 @@ def compute_neighbours(
                               feats, ft.not_used, fit.missing, fit.differences, n_cand, comparison, tuple(warnings))
 
 
-def stability(store, area: str, *, years: tuple[int, int] = (2009, 2010), **options) -> Stability:
+def stability(store: Store, area: str, *, years: tuple[int, int] = (2009, 2010), **options) -> Stability:
     """Neighbours from two reference years and their overlap (options as :func:`compute_neighbours`)."""
     ya, yb = (int(y) for y in years)
     options.setdefault("compare_with", None)

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import pandas as pd
 
 from ..errors import StoreError
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 __all__ = ["FeatureSpec", "DEFAULT_FEATURES", "OPTIONAL_CONCEPTS", "FeatureTable", "read_features",
            "reference_date"]
@@ -86,22 +89,21 @@ class FeatureTable:
     warnings: tuple[str, ...]
 
 
-def _resolve(store, keys: Sequence[str]) -> list[dict]:
+def _resolve(store: Store, keys: Sequence[str]) -> list[dict]:
     return [store.indicator(k) for k in keys]
 
 
-def _default_specs(store) -> list[FeatureSpec]:
+def _default_specs(store: Store) -> list[FeatureSpec]:
     specs = list(DEFAULT_FEATURES)
     known = {s.key for s in specs}
     if OPTIONAL_CONCEPTS:
-        extra = store.frame("SELECT id, concept FROM indicators WHERE concept IN (SELECT unnest(?)) ORDER BY id",
-                            [list(OPTIONAL_CONCEPTS)])
+        extra = store.indicators_of_concepts(list(OPTIONAL_CONCEPTS))
         specs += [FeatureSpec(r.id, OPTIONAL_CONCEPTS[r.concept]) for r in extra.itertuples() if r.id not in known]
     return specs
 
 
 def read_features(
-    store,
+    store: Store,
     areas: Sequence[str],
     *,
     year: int,
@@ -135,19 +137,13 @@ def read_features(
         domains = {m["id"]: known.get(m["id"], OPTIONAL_CONCEPTS.get(m.get("concept") or "", "")) for m in metas}
     else:
         specs = _default_specs(store)
-        present = set(store.frame("SELECT id FROM indicators WHERE id IN (SELECT unnest(?))",
-                                  [[s.key for s in specs]])["id"])
+        present = set(store.indicator_table([s.key for s in specs])["id"])
         not_used += [{"feature": s.key, "reason": "not in the store"} for s in specs if s.key not in present]
         metas = _resolve(store, [s.key for s in specs if s.key in present])
         domains = {s.key: s.domain for s in specs}
     ids = list(dict.fromkeys(m["id"] for m in metas))
     names = {m["id"]: m["name"] for m in metas}
-    obs = store.frame(
-        "SELECT indicator_id AS feature, area_code, period_label, period_end, value FROM observations "
-        "WHERE indicator_id IN (SELECT unnest(?)) AND area_code IN (SELECT unnest(?)) AND value IS NOT NULL "
-        "AND sex = 'Persons' AND age = 'All ages' AND category = ''",
-        [ids, list(areas)],
-    )
+    obs = store.persons_values(ids, list(areas))
     obs["period_end"] = pd.to_datetime(obs["period_end"])
     periods = (obs.groupby(["feature", "period_label", "period_end"], as_index=False)
                .agg(n_areas=("area_code", "nunique")))

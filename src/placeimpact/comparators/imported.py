@@ -10,10 +10,14 @@ with :meth:`placeimpact.store.Store.save_group` are read the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..errors import StoreError
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 __all__ = ["NeighbourGroup", "imported_neighbours", "available_groups", "DEFAULT_GROUP"]
 
@@ -52,18 +56,12 @@ class NeighbourGroup:
                 f"({self.focal_area}); source: {self.source}.")
 
 
-def available_groups(store, area: str | None = None) -> pd.DataFrame:
+def available_groups(store: Store, area: str | None = None) -> pd.DataFrame:
     """Groups in the store (for one focal area if given): group_id, kind, source, focal areas, members."""
-    sql = ("SELECT group_id, kind, any_value(source) AS source, count(DISTINCT focal_area) AS focal_areas, "
-           "count(*) AS members FROM comparator_groups")
-    params: list = []
-    if area is not None:
-        sql += " WHERE focal_area = ?"
-        params.append(store.resolve_area(area))
-    return store.frame(sql + " GROUP BY group_id, kind ORDER BY group_id", params)
+    return store.group_summary(store.resolve_area(area) if area is not None else None)
 
 
-def imported_neighbours(store, area: str, *, group_id: str = DEFAULT_GROUP) -> NeighbourGroup:
+def imported_neighbours(store: Store, area: str, *, group_id: str = DEFAULT_GROUP) -> NeighbourGroup:
     """The members of ``group_id`` for ``area`` (code or name), in rank order, the focal area excluded.
 
     Raises
@@ -83,8 +81,7 @@ def imported_neighbours(store, area: str, *, group_id: str = DEFAULT_GROUP) -> N
             hint = f"{change}; choose a current area" + (f" ({hint})" if have else "")
         raise StoreError(f"no comparator group {group_id!r} for {focal}; {hint}")
     g = g[g["member_area"] != focal].sort_values(["rank", "member_area"])
-    names = store.frame("SELECT code, name FROM areas WHERE code IN (SELECT unnest(?))",
-                        [g["member_area"].tolist() + [focal]]).set_index("code")["name"]
+    names = store.area_names(g["member_area"].tolist() + [focal])
     members = pd.DataFrame({"rank": g["rank"].astype(int).to_numpy(), "code": g["member_area"].to_numpy(),
                             "name": g["member_area"].map(names).to_numpy(),
                             "distance": g["distance"].astype(float).to_numpy()})

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..formatting import number
 from ..panel import Panel
 from ..periods import PeriodParseError, parse_period
 from ..stats import compare_with_benchmark, recent_trend
@@ -72,8 +73,7 @@ def _recent_trend(panel: Panel) -> str | None:
     return None if label == "Could not be calculated" else label
 
 
-def _fmt(x: float) -> str:
-    return "n/a" if not math.isfinite(x) else f"{x:,.1f}" if abs(x) >= 10 else f"{x:.2f}"
+_fmt = number
 
 
 def benchmark_latest(panel: Panel) -> dict[str, Any] | None:

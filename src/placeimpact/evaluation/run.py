@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 import pandas as pd
 
@@ -22,11 +22,16 @@ from ..errors import FrameworkError, MethodError, PlaceImpactError, StoreError
 from ..methods import get_method
 from ..experience import experience_caveat
 from ..methods.result import MethodResult
+from ..methods.runner import not_assessed as _failed
 from ..methods.wave_change import needs_wave_comparison, wave_change
-from ..panel import Panel, build_panel, same_tier_codes
+from ..panel import Panel, build_panel
+from .comparators import ComparatorError, Comparators, resolve_comparators
 from .context import benchmark_latest, data_caveat_kinds, data_caveats, period_counts
 from .framework import Framework, IndicatorSpec, load_framework
 from .synthesis import METHOD_NAMES, Synthesis, synthesize
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 __all__ = ["evaluate", "Evaluation", "OutcomeRun", "check_framework"]
 
@@ -127,7 +132,7 @@ def _label(spec: IndicatorSpec, ind: Mapping[str, Any]) -> str:
     return f"{name} ({', '.join(extra)})" if extra else name
 
 
-def check_framework(store, framework: Framework) -> dict[str, dict]:
+def check_framework(store: Store, framework: Framework) -> dict[str, dict]:
     """Metadata of every indicator in the framework; FrameworkError (file, line, field) for an unknown id."""
     out: dict[str, dict] = {}
     for _, spec in framework.indicators:
@@ -141,52 +146,20 @@ def check_framework(store, framework: Framework) -> dict[str, dict]:
     return out
 
 
-def _comparators(store, fw: Framework, focal: str) -> tuple[str | list[str], tuple[str, ...], str]:
-    """What build_panel is given, the member codes, and words for the report."""
-    c = fw.comparators
-    line = fw.line_of("comparators")
-    if isinstance(c, tuple):
-        codes = []
-        for j, x in enumerate(c):
-            try:
-                codes.append(store.resolve_area(x))
-            except StoreError as exc:
-                raise FrameworkError("unknown comparator area", path=fw.path, line=line, field=f"comparators[{j}]",
-                                     got=x, hint=str(exc)) from None
-        codes = [x for x in dict.fromkeys(codes) if x != focal]
-        return codes, tuple(codes), f"{len(codes)} named comparator areas"
-    if c == "all":    # build_panel(comparators=None) uses the same areas
-        codes = tuple(same_tier_codes(store, focal))
-        return None, codes, f"every area of the same tier ({len(codes)} areas)"
-    if c == "computed":
-        saved = store.groups(focal=focal)
-        saved = saved[saved["group_id"].astype(str).str.startswith("computed")]
-        if saved.empty:   # compute them now from features measured before the reform (nothing is saved)
-            from ..comparators import compute_neighbours
-
-            year = fw.reform_start.year - 1
-            nn = compute_neighbours(store, focal, year=year, compare_with=None)
-            codes = tuple(x for x in nn.codes if x != focal)
-            return list(codes), codes, f"its {len(codes)} nearest neighbours computed from {year} features"
-        c = str(saved["group_id"].iloc[0])
-    g = store.groups(focal=focal, group_id=c)
-    if g.empty:
-        have = sorted(store.groups(focal=focal)["group_id"].unique().tolist())
-        hint = ("Use one of the groups stored for this area, 'computed' or 'all'" if have else
-                "Load the neighbour lists ('placeimpact data load'), use 'computed' or 'all', or list area codes "
-                "instead")
-        change = store.area_change_note(focal)
-        if change:
-            hint = f"{change}; evaluate a current area, or list comparator codes yourself"
-        raise FrameworkError(f"comparator group {c!r} has no members for {focal}", path=fw.path, line=line,
-                             field="comparators", expected="one of " + ", ".join(have) if have else "a stored group id",
-                             got=c, hint=hint)
-    codes = tuple(x for x in g.sort_values("rank")["member_area"].tolist() if x != focal)
-    src = str(g["source"].dropna().iloc[0]) if g["source"].notna().any() else c
-    return c, codes, f"its {len(codes)} comparator areas ({c}, from {src})"
+def _comparators(store: Store, fw: Framework, focal: str) -> Comparators:
+    """The framework's comparators through the one resolver; its errors name the framework's line."""
+    try:
+        return resolve_comparators(store, focal, fw.comparators, reform_start=fw.reform_start)
+    except ComparatorError as exc:
+        expected = ("one of " + ", ".join(exc.stored)) if exc.stored else "a stored group id"
+        err = FrameworkError(str(exc), path=fw.path, line=fw.line_of("comparators"), field=exc.field,
+                             expected=expected if exc.field == "comparators" else None, got=exc.got,
+                             hint=exc.hint[:1].upper() + exc.hint[1:] if exc.hint else None)
+        err.option = "comparators"
+        raise err from None
 
 
-def _retitle(store, original: Framework, fw: Framework, focal: str, area_name: str) -> Framework:
+def _retitle(store: Store, original: Framework, fw: Framework, focal: str, area_name: str) -> Framework:
     """A framework written for one area (its title names it) applied to another keeps the title as provenance only."""
     if not original.title or original.area is None:
         return fw
@@ -205,7 +178,7 @@ def _retitle(store, original: Framework, fw: Framework, focal: str, area_name: s
     return replace(fw, title=f"Did outcomes change in {area_name} after the reform starting {when}?", description=note)
 
 
-def _load_local_data(store, fw: Framework) -> None:
+def _load_local_data(store: Store, fw: Framework) -> None:
     """Import the framework's own data files (local indicator CSVs and survey files) before evaluating."""
     if not fw.data:
         return
@@ -216,22 +189,6 @@ def _load_local_data(store, fw: Framework) -> None:
             raise FrameworkError("the local data file does not exist", path=fw.path, line=fw.line_of("data"),
                                  field="data", got=str(p), hint="Paths are relative to the framework file")
     store.import_batches([read_user_file(p) for p in fw.data])
-
-
-def _failed(method: str, indicator_id: str, area: str, message: str) -> MethodResult:
-    return MethodResult(method=method, indicator_id=indicator_id, area_code=area, estimand="",
-                        estimate=float("nan"), direction="not_assessed", evidence="insufficient",
-                        summary=message.rstrip(".") + ".")
-
-
-def _provenance(store, indicator_ids: Sequence[str]) -> pd.DataFrame:
-    if not indicator_ids:
-        return pd.DataFrame(columns=["source", "path", "sha256", "rows", "imported_at", "indicators"])
-    return store.frame(
-        "SELECT i.source, i.path, i.sha256, i.rows, i.imported_at, string_agg(DISTINCT o.indicator_id, ', ') AS indicators "
-        "FROM imports i JOIN (SELECT DISTINCT import_id, indicator_id FROM observations "
-        "WHERE indicator_id IN (SELECT unnest(?))) o USING (import_id) GROUP BY ALL ORDER BY i.source, i.path",
-        [list(indicator_ids)])
 
 
 class _Progress:
@@ -261,9 +218,48 @@ class _Progress:
             self.bar.update(self.task, advance=1, description=text[:48])
 
 
+def _caveats(panel: Panel | None, ind: Mapping[str, Any]) -> tuple[str, ...]:
+    """What limits the evaluation of one outcome: the panel's data caveats and a survey measure's note."""
+    note = experience_caveat(ind)
+    return (data_caveats(panel) if panel is not None else ()) + ((note,) if note else ())
+
+
+def _run_methods(fns: Mapping[str, Callable[..., MethodResult]], panel: Panel | None, err: str | None, ind_id: str,
+                 focal: str, on_error: OnError, errors: list[str], step: Callable[[str], None],
+                 scale: str = "absolute") -> list[MethodResult]:
+    """Every method on one outcome's panel, on the given scale (:mod:`placeimpact.methods.scale`): a
+    MethodError (or no panel) is a not-assessed result; a bug is recorded in ``errors`` (or raised, with
+    ``on_error="raise"``)."""
+    from ..methods.scale import run_on_scale
+
+    results: list[MethodResult] = []
+    for m, fn in fns.items():
+        step(m)
+        if panel is None:
+            results.append(_failed(m, ind_id, focal, str(err)))
+            continue
+        try:
+            results.append(run_on_scale(fn, panel, scale))
+        except MethodError as exc:
+            results.append(_failed(m, ind_id, focal, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a bug in a method must not sink the whole report
+            if on_error == "raise":
+                exc.add_note(f"while running {m} on {ind_id} for {focal}")
+                raise
+            msg = f"{m} failed unexpectedly on {ind_id} ({type(exc).__name__}: {exc}); please report this"
+            errors.append(msg)
+            results.append(_failed(m, ind_id, focal, msg))
+    if panel is not None and needs_wave_comparison(panel):   # e.g. a council's own survey
+        try:
+            results.append(wave_change(panel))
+        except MethodError as exc:
+            results.append(_failed("wave_change", ind_id, focal, str(exc)))
+    return results
+
+
 # -- the run ---------------------------------------------------------------------------------
 def evaluate(
-    store,
+    store: Store,
     framework: str | Path | Mapping[str, Any] | Framework,
     *,
     area: str | None = None,
@@ -329,9 +325,11 @@ def evaluate(
         return evaluate_group(store, fw, methods=methods, alpha=alpha, progress=progress, on_error=on_error)
     for key, val in (("area", fw.area), ("reform_start", fw.reform_start)):
         if val is None:
-            raise FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
-                                 expected="a value in the file or on the command line",
-                                 hint=f"Add '{key}:' to the file or pass --{key.replace('_', '-')}")
+            err = FrameworkError(f"the framework gives no {key}", path=fw.path, field=key,
+                                 expected="a value in the file or given with the evaluation",
+                                 hint=f"Add '{key}:' to the file or give the {key.replace('_', ' ')}")
+            err.option = key
+            raise err
     from .framework import SCALE_CHOICES
     from dataclasses import replace as _replace
 
@@ -353,7 +351,8 @@ def evaluate(
     area_name = str(store.area(focal).get("name") or focal)
     fw = _retitle(store, original, fw, focal, area_name)
     meta = check_framework(store, fw)
-    comp_arg, comp_codes, comp_text = _comparators(store, fw, focal)
+    comp = _comparators(store, fw, focal)
+    comp_arg, comp_codes, comp_text = comp.panel_arg, comp.codes, comp.text
     excluded: tuple[str, ...] = ()
     if fw.exclude:   # clean comparators: excluded areas leave every comparator group
         excluded = _excluded_codes(store, fw)
@@ -363,8 +362,7 @@ def evaluate(
         names_x = [str(store.area(c).get("name") or c) for c in excluded]
         comp_text += (f"; excluded by the framework: {', '.join(names_x)}"
                       f" ({len(dropped)} of them were in the group and removed)")
-    names_df = store.areas()
-    name_of = dict(zip(names_df["code"], names_df["name"]))
+    name_of = store.area_names(comp_codes)
     pairs = fw.indicators
     runs: list[OutcomeRun] = []
     errors: list[str] = []
@@ -381,39 +379,18 @@ def evaluate(
                                     category=spec.category, polarity=spec.polarity)
             except (MethodError, StoreError) as exc:
                 err = str(exc)
-            results: list[MethodResult] = []
-            from ..methods.scale import resolve_scale, run_on_scale
+            from ..methods.scale import resolve_scale
 
             try:
                 scale_k = resolve_scale(fw.scale, panel) if panel is not None else "absolute"
             except MethodError:       # 'relative' asked of a series with zeros: each method says so
                 scale_k = fw.scale
-            for m, fn in fns.items():
-                bar.step(f"{label}: {METHOD_NAMES.get(m, m)}")
-                if panel is None:
-                    results.append(_failed(m, ind["id"], focal, str(err)))
-                    continue
-                try:
-                    results.append(run_on_scale(fn, panel, scale_k))
-                except MethodError as exc:
-                    results.append(_failed(m, ind["id"], focal, str(exc)))
-                except Exception as exc:  # noqa: BLE001 - a bug in a method must not sink the whole report
-                    if on_error == "raise":
-                        exc.add_note(f"while running {m} on {ind['id']} for {focal}")
-                        raise
-                    msg = f"{m} failed unexpectedly on {ind['id']} ({type(exc).__name__}: {exc}); please report this"
-                    errors.append(msg)
-                    results.append(_failed(m, ind["id"], focal, msg))
-            if panel is not None and needs_wave_comparison(panel):   # e.g. a council's own survey
-                try:
-                    results.append(wave_change(panel))
-                except MethodError as exc:
-                    results.append(_failed("wave_change", ind["id"], focal, str(exc)))
-            survey_note = experience_caveat(ind)
+            results = _run_methods(fns, panel, err, ind["id"], focal, on_error, errors,
+                                   lambda m: bar.step(f"{label}: {METHOD_NAMES.get(m, m)}"), scale_k)
             runs.append(OutcomeRun(
                 outcome=k, domain=domain.name, spec=spec, indicator=dict(ind), label=label, panel=panel,
                 results=tuple(results), benchmark=benchmark_latest(panel) if panel is not None else None,
-                caveats=(data_caveats(panel) if panel is not None else ()) + ((survey_note,) if survey_note else ()),
+                caveats=_caveats(panel, ind),
                 periods=period_counts(panel) if panel is not None else {}, error=err, scale=scale_k,
                 percent_change=_percent_change(panel, fw.change_window)))
     findings = _findings(runs, focal, area_name)
@@ -432,7 +409,7 @@ def evaluate(
 
         cut_views = evaluate_cutoffs(store, fw, cuts, syn, area=focal, methods=tuple(fns), alpha=alpha,
                                      on_error=on_error, runs=runs, fns=fns, area_name=area_name)
-    prov = _provenance(store, [r.indicator["id"] for r in runs])
+    prov = store.provenance([r.indicator["id"] for r in runs])
     return Evaluation(
         framework=fw, area_code=focal, area_name=area_name, reform_start=fw.reform_start, cutoff=fw.cutoff,
         comparator_group=comp_arg if isinstance(comp_arg, str) else None, comparator_codes=comp_codes,

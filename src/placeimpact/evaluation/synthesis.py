@@ -25,7 +25,10 @@ from typing import Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..formatting import ATTRIBUTION_STATEMENT as ATTRIBUTION
+from ..formatting import number
 from ..methods._common import grade
+from ..stats.multiple import benjamini_hochberg
 
 __all__ = [
     "benjamini_hochberg", "synthesize", "Synthesis", "Verdict", "DomainSummary", "HEADLINE_ORDER",
@@ -56,11 +59,6 @@ FINDING_COLUMNS: tuple[str, ...] = (
 VerdictKind = Literal["improved", "worse", "no_clear_change", "mixed", "changed", "not_assessed"]
 EVIDENCE_ORDER = ("none", "weak", "moderate", "strong")
 
-ATTRIBUTION = (
-    "These results describe how outcomes in {area} moved after {reform} compared with {comparators}. "
-    "They show association, not causation: other things changed over the same years (national policy, "
-    "funding, the economy, the pandemic), and no comparison can rule all of them out."
-)
 
 #: plain words for each typed caveat kind (placeimpact.methods.result.CAVEAT_KINDS)
 CAVEAT_TEXT: dict[str, str] = {
@@ -93,40 +91,6 @@ _METHOD_BASIS: dict[str, str] = {
 
 #: the verdict sentence of an outcome whose only baseline lies mostly after the reform start
 DESCRIPTIVE_ONLY = "descriptive only: no pre-reform baseline"
-
-
-def benjamini_hochberg(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values).
-
-    Parameters
-    ----------
-    p_values : array_like, shape (m,)
-        Two-sided p-values; NaN entries are left out of the family and stay NaN.
-
-    Returns
-    -------
-    numpy.ndarray, shape (m,)
-        ``q_(i) = min_{j >= i} p_(j) m / j`` over the sorted finite p-values, capped at 1
-        (Benjamini & Hochberg 1995, *JRSS B* 57:289–300). Rejecting ``q < alpha`` controls the
-        false discovery rate at ``alpha`` for independent or positively dependent tests.
-    """
-    p = np.asarray(p_values, dtype=float)
-    if p.ndim != 1:
-        raise ValueError(f"p_values must be one-dimensional; got shape {p.shape}")
-    ok = np.isfinite(p)
-    if np.any((p[ok] < 0) | (p[ok] > 1)):
-        raise ValueError(f"p-values must lie in [0, 1]; got {p[ok][(p[ok] < 0) | (p[ok] > 1)][:3]}")
-    q = np.full(p.shape, np.nan)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    order = np.argsort(p[ok], kind="mergesort")
-    ranked = p[ok][order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
-    out = np.empty(m)
-    out[order] = ranked
-    q[ok] = out
-    return q
 
 
 def caveat_flags(kinds) -> tuple[str, ...]:
@@ -185,6 +149,7 @@ class Verdict:
 
 @dataclass(frozen=True)
 class DomainSummary:
+    """The verdicts of one domain of the framework, counted and said in a sentence."""
     name: str
     counts: Mapping[str, int]
     text: str
@@ -206,19 +171,7 @@ class Synthesis:
         return pd.DataFrame([{**v.__dict__, "caveats": "; ".join(v.caveats)} for v in self.verdicts])
 
 
-def _fmt(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    a = abs(x)
-    if a == 0:
-        return "0"
-    if a >= 100:
-        return f"{x:,.0f}"
-    if a >= 10:
-        return f"{x:.1f}"
-    if a >= 0.01:
-        return f"{x:.2f}"
-    return f"{x:.2g}"
+_fmt = number
 
 
 def _pfmt(p: float) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import MethodError
+from ..formatting import ATTRIBUTION, significant
 from ..panel import Panel
 from .result import Evidence, MethodResult
 
@@ -27,7 +28,6 @@ __all__ = [
 ]
 
 #: closing clause for summaries of a single area's change
-ATTRIBUTION = "this is an association, not proof that the reform caused it"
 
 _BOUNDARY_WORDS = ("abolished", "was created", "boundary", "predecessor", "reorganis")
 _LEVELS: tuple[Evidence, ...] = ("strong", "moderate", "weak", "none")
@@ -58,15 +58,7 @@ def better_phrase(polarity: str) -> str:
         polarity, "no direction is judged better")
 
 
-def fmt(x: float, digits: int = 3) -> str:
-    """A number to ``digits`` significant figures (no exponent for everyday sizes)."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if x == 0:
-        return "0"
-    mag = int(math.floor(math.log10(abs(x))))
-    dec = max(0, digits - 1 - mag)
-    return f"{x:,.{dec}f}"
+fmt = significant
 
 
 def what_of(panel: Panel) -> str:

@@ -24,6 +24,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..constants import Z95
 from ..panel import Panel
 from ._common import (
     ATTRIBUTION, better_phrase, carried_warnings, check_choice, fmt, good_sign, grade, insufficient, placebo_t,
@@ -34,7 +35,7 @@ from .result import MethodResult, direction_from
 __all__ = ["change_vs_neighbours", "window_change", "share_before", "percent_change"]
 
 _METHOD = "change_vs_neighbours"
-_Z = 1.959963984540054
+_Z = Z95
 
 
 def window_change(values: np.ndarray, se: np.ndarray, before: np.ndarray, after: np.ndarray

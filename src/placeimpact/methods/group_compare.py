@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import MethodError
 from ..group_panel import GroupPanel
-from ._common import check_choice, fmt
+from ._common import check_choice
 from ._group import event_table, group_insufficient, group_result, per_area_rows, prepare_group
 from .result import MethodResult
 from .trend import trend_difference

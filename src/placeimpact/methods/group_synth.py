@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import MethodError
 from ..group_panel import GroupPanel
 from ._common import check_choice, fmt
-from ._group import GroupData, event_table, group_insufficient, group_result, prepare_group
+from ._group import GroupData, group_insufficient, group_result, prepare_group
 from .simplex import simplex_least_squares
 
 __all__ = ["group_synthetic_control", "placebo_group_inference", "unit_gaps"]

@@ -10,7 +10,7 @@ one-sentence plain-English summary, diagnostics and (for charts) named series.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
 

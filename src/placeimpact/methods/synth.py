@@ -189,8 +189,7 @@ def synthetic_control(
         if ps.n_placebos < 19:
             warnings.append(f"only {ps.n_placebos} donor areas: the smallest attainable placebo p-value is "
                             f"{ps.min_p:.3g}, so no 5% test is possible and the 95% interval is unbounded; "
-                            "use more donors: every area of the same tier ('--group all' on the command line, "
-                            "'comparators: all' in a framework, donors='all' in Python)")
+                            "use more donors: every area of the same tier (the 'all' comparator choice)")
         diag["n_placebos_exact_fit"] = ps.n_exact
         if inference == "adh" and ps.n_exact >= math.floor(0.05 * (ps.n_placebos + 1) + 1e-9) and ps.n_exact:
             warnings.append(f"{ps.n_exact} placebo areas are reproduced exactly before the reform (more donors than "

@@ -55,6 +55,7 @@ def _c(key: str, default: str) -> str:
 
 
 def forest_chart(res: MethodResult, title: str) -> Figure:
+    """Each treated area's effect with its interval, and the aggregate."""
     rows = list(res.per_area)
     n = len(rows)
     fig = Figure(figsize=(6.4, 0.32 * n + 1.2))
@@ -79,6 +80,7 @@ def forest_chart(res: MethodResult, title: str) -> Figure:
 
 
 def event_chart(res: MethodResult, title: str) -> Figure | None:
+    """The effect by time since each area's start (None when the result has no event-study path)."""
     ev = res.event_study
     if not ev or not ev.get("event_time"):
         return None

@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..evaluation.context import period_words
 from ..evaluation.synthesis import METHOD_NAMES
+from ..formatting import number
 from ..stats import compare_with_benchmark
 from . import charts, maps
 from .schema import SCHEMA_VERSION, findings_document
@@ -111,22 +112,7 @@ def _ci(lo: Any, hi: Any) -> str:
 
 
 def _num(x: Any) -> str:
-    if x is None or x is pd.NA:
-        return "–"
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(x):
-        return "–"
-    a = abs(x)
-    if a >= 1000:
-        return f"{x:,.0f}"
-    if a >= 10:
-        return f"{x:.1f}"
-    if a >= 0.01 or a == 0:
-        return f"{x:.2f}"
-    return f"{x:.2g}"
+    return number(x, missing="–")
 
 
 def _pval(x: Any) -> str:

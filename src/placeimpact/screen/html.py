@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import jinja2
 import pandas as pd
 
+from ..formatting import cell
 from .run import ScreenResult
 
 __all__ = ["write_screen", "render_html"]
@@ -51,12 +51,8 @@ false discovery rate across every area and indicator, q_area across one area's i
 """
 
 
-def _cell(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    return str(v)
+def _cell(v: object) -> str:
+    return cell(v, digits=3) if isinstance(v, float) else "" if v is None else str(v)
 
 
 def _table(df: pd.DataFrame) -> jinja2.utils.Markup:

@@ -46,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..constants import Z95
 from ..methods._common import is_total, size_scale
 from ..methods.simplex import _blas_one_thread, block_size, leave_one_out_blocks
 from ..panel import Panel
@@ -54,7 +55,7 @@ __all__ = ["screen_panel", "screen_fits", "n_fit_blocks", "skip_reason", "COLUMN
 
 MIN_PRE = 3
 MIN_AREAS = 5
-_Z95 = 1.959963984540054
+_Z95 = Z95
 
 COLUMNS = [
     "indicator_id", "indicator_name", "polarity", "area_code", "area_name", "n_areas", "n_pre", "n_post",

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..panel import Panel
+from ..stats.multiple import benjamini_hochberg
 from .kernel import COLUMNS, _usable, n_fit_blocks, screen_fits, screen_panel, skip_reason
 
 __all__ = ["Executor", "ScreenResult", "screen_panels", "benjamini_hochberg", "plan_batches", "pin_blas_threads",
@@ -36,20 +37,6 @@ __all__ = ["Executor", "ScreenResult", "screen_panels", "benjamini_hochberg", "p
 
 Executor = Literal["serial", "local", "dask"]
 _EXECUTORS = ("serial", "local", "dask")
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg (1995) q-values of p-values p (n,); NaN stays NaN."""
-    p = np.asarray(p, dtype=float)
-    q = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    if ok.size == 0:
-        return q
-    order = ok[np.argsort(p[ok], kind="stable")]
-    n = order.size
-    raw = p[order] * n / np.arange(1, n + 1)
-    q[order] = np.minimum(np.minimum.accumulate(raw[::-1])[::-1], 1.0)
-    return q
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ NHS_CODE = re.compile(r"^[A-Z]\d{5}$")
 
 
 class Meta(NamedTuple):
+    """What the reader needs to know about one Fingertips indicator."""
     value_type: str          # one of records.VALUE_TYPES
     unit: str
     multiplier: float

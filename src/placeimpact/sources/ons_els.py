@@ -113,6 +113,7 @@ CONCEPT: dict[str, str] = {
 
 
 def slug(text: str) -> str:
+    """A lower-case id fragment: runs of anything but letters and digits become one hyphen."""
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 

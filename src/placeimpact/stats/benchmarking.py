@@ -4,7 +4,7 @@
 benchmark``); :func:`benchmark_all` labels every area x indicator x breakdown x period
 against England (or the region) in one vectorised pass. The statistics are the
 kernels of :mod:`.benchmark`; this module only fetches and aligns the rows (through
-:meth:`Store.frame`, never DuckDB directly).
+typed :class:`~placeimpact.store.Store` methods, never SQL).
 
 The comparator value is England's or the region's published value for the same
 indicator, breakdown and period; for ``vs="neighbours"`` it is the unweighted mean of
@@ -14,32 +14,25 @@ the mean of areas, not the pooled value of the group - say so when reporting it)
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
+from ..constants import ENGLAND
 from ..errors import StoreError
 from ._common import check_choice
 from .benchmark import compare_with_benchmark, quintile_label, rank_in_group, tie_safe_quintiles
 from .fill import COMPUTABLE, fill_missing_cis
 
+if TYPE_CHECKING:
+    from ..store import Store
+
 __all__ = ["benchmark_area", "benchmark_all", "ENGLAND", "Versus"]
 
-ENGLAND = "E92000001"
 Versus = Literal["england", "region", "neighbours"]
 _SERIES = ["indicator_id", "sex", "age", "category"]
 
-_OBS_SQL = """
-SELECT o.indicator_id, o.area_code, o.sex, o.age, o.category, o.period_label, o.period_start, o.period_end,
-       o.value, o.lci95, o.uci95, o.lci998, o.uci998, o.ci_origin, o.count, o.denominator,
-       i.name AS indicator_name, i.unit, i.polarity, i.value_type, i.multiplier,
-       a.name AS area_name, a.area_type, a.region_code
-FROM observations o
-JOIN indicators i ON i.id = o.indicator_id
-LEFT JOIN areas a ON a.code = o.area_code
-WHERE o.value IS NOT NULL {where}
-"""
 
 
 def _label_columns(df: pd.DataFrame, comparator: pd.Series) -> pd.DataFrame:
@@ -50,27 +43,6 @@ def _label_columns(df: pd.DataFrame, comparator: pd.Series) -> pd.DataFrame:
     return df
 
 
-_ALL_SQL = """
-WITH o AS (
-  SELECT o.indicator_id, o.area_code, o.sex, o.age, coalesce(o.category, '') AS category, o.period_label,
-         o.value, o.lci95, o.uci95, o.lci998, o.uci998, o.count, o.denominator, o.ci_origin,
-         CASE WHEN i.polarity IN ('high_is_good', 'low_is_good') THEN i.polarity ELSE 'no_judgement' END AS polarity,
-         i.value_type, i.multiplier, a.area_type, a.region_code,
-         CASE WHEN a.area_type IN ('unitary', 'metropolitan_district', 'london_borough') THEN 'unitary_tier'
-              ELSE coalesce(a.area_type, 'other') END AS tier
-  FROM observations o JOIN indicators i ON i.id = o.indicator_id LEFT JOIN areas a ON a.code = o.area_code
-  WHERE o.value IS NOT NULL
-), c AS (
-  SELECT indicator_id, sex, age, category, period_label, area_code AS comparator_code,
-         any_value(value) AS comparator_value
-  FROM o WHERE {comparator_rows} GROUP BY ALL
-)
-SELECT o.* EXCLUDE (tier), c.comparator_code, c.comparator_value,
-       hash(o.indicator_id, o.sex, o.age, o.category, o.period_label, o.tier) AS tier_group
-FROM o LEFT JOIN c ON c.indicator_id = o.indicator_id AND c.sex = o.sex AND c.age = o.age
-     AND c.category = o.category AND c.period_label = o.period_label {region_join}
-WHERE o.area_code <> '{england}' AND coalesce(o.area_type, '') <> 'region' {region_filter}
-"""
 
 
 def _fill_998(df: pd.DataFrame) -> np.ndarray:
@@ -95,7 +67,7 @@ def _fill_998(df: pd.DataFrame) -> np.ndarray:
     return computed
 
 
-def benchmark_all(store, *, vs: Literal["england", "region"] = "england") -> pd.DataFrame:
+def benchmark_all(store: Store, *, vs: Literal["england", "region"] = "england") -> pd.DataFrame:
     """Label every local area x indicator x breakdown x period against England (or its region).
 
     Parameters
@@ -114,14 +86,7 @@ def benchmark_all(store, *, vs: Literal["england", "region"] = "england") -> pd.
         ``rank`` / ``n_ranked`` within that tier group.
     """
     check_choice("vs", vs, ("england", "region"))
-    if vs == "england":
-        sql = _ALL_SQL.format(comparator_rows=f"area_code = '{ENGLAND}'", region_join="", england=ENGLAND,
-                              region_filter="")
-    else:
-        sql = _ALL_SQL.format(comparator_rows="area_type = 'region'",
-                              region_join="AND c.comparator_code = o.region_code", england=ENGLAND,
-                              region_filter="AND o.region_code IS NOT NULL")
-    out = store.frame(sql)
+    out = store.benchmark_all_rows(vs, ENGLAND)
     if out.empty:
         raise StoreError("the store holds no observations to benchmark; run 'placeimpact data load' first")
     out["ci998_computed"] = _fill_998(out)
@@ -153,7 +118,7 @@ def _latest(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def benchmark_area(
-    store,
+    store: Store,
     area: str,
     *,
     vs: Versus = "england",
@@ -189,12 +154,14 @@ def benchmark_area(
     members = store.groups(focal=code, group_id=group_id)
     member_codes = [m for m in members["member_area"].tolist() if m != code] if len(members) else []
     if vs == "neighbours" and not member_codes:
-        raise StoreError(f"no comparator group {group_id!r} for {info.get('name') or code} ({code}); "
-                         "load the neighbour lists or choose another --group")
+        err = StoreError(f"no comparator group {group_id!r} for {info.get('name') or code} ({code}); "
+                         "load the neighbour lists or choose another group")
+        err.option = "comparators"
+        raise err
     if vs == "region" and not info.get("region_code"):
         raise StoreError(f"no region recorded for {info.get('name') or code} ({code}); load the lookups folder "
                          "or compare with England")
-    own = store.frame(_OBS_SQL.format(where="AND o.area_code = ?"), [code])
+    own = store.benchmark_rows(code)
     if own.empty:
         raise StoreError(f"no observations for {info.get('name') or code} ({code})")
     own["category"] = own["category"].fillna("")
@@ -206,11 +173,7 @@ def benchmark_area(
     own["ci998_computed"] = _fill_998(own)
     key = _SERIES + ["period_label"]
     wanted = own[key].drop_duplicates()
-    peers = store.frame(
-        "SELECT p.* FROM (" + _OBS_SQL.format(where="") + ") p JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, "
-        "unnest(?) AS k_age, unnest(?) AS k_cat, unnest(?) AS k_per) k ON p.indicator_id = k.k_ind "
-        "AND p.sex = k.k_sex AND p.age = k.k_age AND coalesce(p.category, '') = k.k_cat AND p.period_label = k.k_per",
-        [wanted[c].astype(str).tolist() for c in key])
+    peers = store.benchmark_peer_rows(wanted)
     peers["category"] = peers["category"].fillna("")
     if vs == "england":
         comp = peers[peers["area_code"] == ENGLAND].groupby(key)["value"].first()

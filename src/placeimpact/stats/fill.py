@@ -70,7 +70,8 @@ def fill_missing_cis(obs_frame: pd.DataFrame, value_type: str, multiplier: float
         if col not in out.columns:
             out[col] = np.nan
     if "ci_origin" not in out.columns:
-        out["ci_origin"] = np.where(out["lci95"].notna() & out["uci95"].notna(), "published", None)
+        out["ci_origin"] = pd.Series("published", index=out.index, dtype=object).where(
+            out["lci95"].notna() & out["uci95"].notna(), None)
     if "note" not in out.columns:
         out["note"] = None
     if value_type not in COMPUTABLE or out.empty:

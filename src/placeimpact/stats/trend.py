@@ -199,10 +199,10 @@ def trend_table(
         ``keys``, ``latest_period`` (label of the last point), ``n_points``, ``slope``, ``chi2``,
         ``significant``, ``label``, ``method``.
     """
-    keys = list(keys)
-    df = obs[obs["value"].notna()].sort_values(keys + ["period_start"], kind="stable")
-    df = df.groupby(keys, sort=False, dropna=False).tail(POINTS)
-    grp = df.groupby(keys, sort=False, dropna=False)
+    by = list(keys)
+    df = obs[obs["value"].notna()].sort_values(by + ["period_start"], kind="stable")
+    df = df.groupby(by, sort=False, dropna=False).tail(POINTS)
+    grp = df.groupby(by, sort=False, dropna=False)
     sid = grp.ngroup().to_numpy()
     pos = POINTS - 1 - grp.cumcount(ascending=False).to_numpy()
     start = pd.to_datetime(df["period_start"])
@@ -219,8 +219,8 @@ def trend_table(
 
     n_points = np.bincount(sid, minlength=m)
     regular = np.bincount(sid, weights=(short & seq).astype(float), minlength=m) == n_points
-    first = df.drop_duplicates(subset=keys).reset_index(drop=True)
-    latest = df.groupby(keys, sort=False, dropna=False)["period_label"].last().to_numpy()
+    first = df.drop_duplicates(subset=by).reset_index(drop=True)
+    latest = df.groupby(by, sort=False, dropna=False)["period_label"].last().to_numpy()
     check_choice("method", method, ("auto", "proportion", "weighted_regression"))
     y, lo, hi, x, n = (block(c) for c in ("value", "lci95", "uci95", "count", "denominator"))
     has_ci = (np.isfinite(lo) & np.isfinite(hi)).all(axis=1)
@@ -239,7 +239,7 @@ def trend_table(
     res.loc[bad, ["slope", "chi2"]] = np.nan
     res.loc[bad, "significant"] = False
     res.loc[bad, "label"] = "Could not be calculated"
-    out = first[keys].copy()
+    out = first[by].copy()
     out["latest_period"] = latest
     out["n_points"] = n_points
     return pd.concat([out, res], axis=1)

@@ -33,6 +33,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .. import __version__
 from ..errors import PlaceImpactError, StoreError
+from ..formatting import cell
 from ..store import Store
 from . import frameworks, models, pages, security
 from .convert import records
@@ -55,11 +56,7 @@ _INDICATOR_COLUMNS = ["id", "source", "name", "unit", "value_type", "polarity", 
 
 def _num(x: Any) -> str:
     """A number as the tables show it (4 significant figures, thousands separated); blank if missing."""
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return ""
-    return "" if x != x else f"{x:,.4g}"
+    return cell(x)
 
 
 _ENV.filters["num"] = _num
@@ -74,15 +71,15 @@ def _period(label: str | None) -> str:
 _ENV.filters["period"] = _period
 
 
-#: command-line advice in library messages, said as the web app's user would act on it
-_FOR_WEB = (
-    (re.compile(r"pass --reform-start\b"), "fill in the reform start"),
-    (re.compile(r"pass --area\b"), "fill in the area"),
-    (re.compile(r"pass --cutoff\b"), "fill in the cut-off"),
-    (re.compile(r"Search with 'placeimpact areas search TEXT'"), "Search for it with the box on the home page"),
-    (re.compile(r"List them with 'placeimpact indicators list'"), "Search for it on /api/indicators?q=..."),
-    (re.compile(r"--group imported\|computed\|all"), "the imported, computed or all comparator choice"),
-)
+#: how the web app says the library's advice (:attr:`PlaceImpactError.option` / ``.action``)
+_OPTION_WORDS = {
+    "area": "fill in the area", "reform_start": "fill in the reform start", "cutoff": "fill in the cut-off",
+    "comparators": "choose the comparators: a group id, computed, all, or area codes separated by commas",
+}
+_ACTION_WORDS = {
+    "search_areas": "Search for it with the box on the home page.",
+    "list_indicators": "Search for it on /api/indicators?q=...",
+}
 
 
 def _web_message(exc: PlaceImpactError) -> str:
@@ -91,8 +88,11 @@ def _web_message(exc: PlaceImpactError) -> str:
     path = getattr(exc, "path", None)
     if path:
         msg = msg.replace(str(path), Path(str(path)).name)
-    for rx, words in _FOR_WEB:
-        msg = rx.sub(words, msg)
+    option = _OPTION_WORDS.get(exc.option or "")
+    if option:
+        msg = f"{msg.rstrip('.')} ({option})"
+    action = _ACTION_WORDS.get(exc.action or "")
+    msg = f"{msg} {action}" if action else msg
     return security.scrub(msg)   # no server paths or process ids; long values cut
 
 

@@ -156,7 +156,7 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
         from .convert import records
 
         found = s.areas(q.strip(), councils_first=True) if q.strip() else None
-        hint = s._area_hint(q.strip()) if found is not None and found.empty else ""
+        hint = s.area_hint(q.strip()) if found is not None and found.empty else ""
         choices = s.areas(upper_tier=True)[["code", "name"]]
         groups = s.groups()
         groups = (groups.groupby("group_id")["focal_area"].nunique().rename("n_areas").reset_index()
