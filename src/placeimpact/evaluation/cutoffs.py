@@ -21,6 +21,7 @@ __all__ = ["CutoffView", "evaluate_cutoffs", "cutoff_label"]
 
 
 def cutoff_label(cut: date | None) -> str:
+    """A cut-off in words: "latest data" or "data to 30 June 2019"."""
     return "latest data" if cut is None else f"data to {cut.day} {cut:%B %Y}"
 
 

@@ -120,12 +120,9 @@ def to_relative(res: MethodResult) -> MethodResult:
               else "95% interval unbounded" if not math.isnan(lo) else "no interval")
         summary = (f"On the relative (log) scale the effect is {est:+.1f}% ({ci}); the numbers below are in log "
                    f"units. {summary}")
-    extra = {}
-    if hasattr(res, "mde"):      # a minimum detectable log effect, as the smallest detectable % rise
-        m = float(getattr(res, "mde"))
-        extra["mde"] = pct(m) if math.isfinite(m) else m
+    m = float(res.mde)       # a minimum detectable log effect, as the smallest detectable % rise
     return replace(res, estimate=est, ci_low=lo, ci_high=hi, estimand=estimand, summary=summary,
-                   diagnostics=diag, series=series, scale="relative", **extra)
+                   diagnostics=diag, series=series, scale="relative", mde=pct(m) if math.isfinite(m) else m)
 
 
 def run_on_scale(fn: Callable[..., MethodResult], panel: Panel, scale: str = "absolute", **options) -> MethodResult:
