@@ -53,6 +53,9 @@ def test_wave_change_is_newcombe_from_the_waves_limits(mixed):
     assert row.direction == "better"                  # the interval (1.3 to 21.9 points) excludes 0
     assert row.p_value < 0.05 and row.evidence == "weak"   # moderate by p, capped: no comparison group
     assert "no comparison group" in row.summary and "not proof" in row.summary
+    verdict = next(v for v in ev.synthesis.verdicts if v.indicator_id == "survey:residents-survey:Q1")
+    assert verdict.headline_method == "wave_change"
+    assert verdict.phrase == "better than the last survey wave before the reform (weak evidence; no comparison group)"
 
 
 def test_comparative_methods_still_run_for_the_public_survey_measure(mixed):

@@ -86,10 +86,10 @@ def _other_group(store, fw, focal: str) -> tuple[Any, str] | None:
     current = fw.comparators
     other = "computed" if current != "computed" else "oflog-nn"
     try:
-        arg, _, words = _comparators(store, replace(fw, comparators=other), focal)
+        comp = _comparators(store, replace(fw, comparators=other), focal)
     except (PlaceImpactError, ValueError) as exc:
         return None if other == "oflog-nn" else (exc, "")
-    return arg, words
+    return comp.panel_arg, comp.text
 
 
 def sensitivity_grid(store, fw, focal: str, runs: Sequence, verdicts: Sequence, fns: Mapping[str, Callable],

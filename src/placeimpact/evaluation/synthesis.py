@@ -110,8 +110,15 @@ def _kinds(row: pd.Series, col: str = "caveats") -> tuple[str, ...]:
     return tuple(x for x in v if x) if isinstance(v, (tuple, list, np.ndarray)) else ()
 
 
-def verdict_phrase(kind: str, evidence: str, direction: str = "") -> str:
-    """Plain words for a verdict: 'better than expected (strong evidence)', 'no clear change', ..."""
+def verdict_phrase(kind: str, evidence: str, direction: str = "", method: str = "") -> str:
+    """Plain words for a verdict: 'better than expected (strong evidence)', 'no clear change', ...
+
+    A verdict headlined by the change between survey waves (no comparison group, so nothing was
+    "expected") says what happened since the last wave before the reform instead.
+    """
+    if method == "wave_change" and kind in ("improved", "worse", "changed"):
+        word = {"improved": "better", "worse": "worse"}.get(kind, "higher" if direction == "higher" else "lower")
+        return f"{word} than the last survey wave before the reform ({evidence} evidence; no comparison group)"
     if kind == "improved":
         return f"better than expected ({evidence} evidence)"
     if kind == "worse":
@@ -345,7 +352,7 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
     caveats += [CAVEAT_TEXT[f] for f in flags]
     caveats += ctx_plain
     caveats = list(dict.fromkeys(caveats))
-    phrase = verdict_phrase(kind, evidence, head["direction"])
+    phrase = verdict_phrase(kind, evidence, head["direction"], str(head["method"]))
     sentence = f"{label}: {phrase}. {_effect_text(head)}."
     if n_valid > 1:
         sentence += f" {agreement[0].upper()}{agreement[1:]}."
