@@ -124,7 +124,7 @@ def _leave_one_out(gp: GroupPanel, method: str) -> list[dict[str, Any]]:
 def evaluate_group(store, fw: Framework, *, methods: Sequence[str] | None = None, alpha: float = 0.05,
                    progress: bool = True, on_error: str = "record", leave_one_out: bool = True):
     """Evaluate a reform covering a group of areas; see the module docstring."""
-    from .run import Evaluation, OutcomeRun, _failed, _findings, _label, _load_local_data, _Progress, _provenance, \
+    from .run import Evaluation, OutcomeRun, _failed, _findings, _label, _load_local_data, _Progress, \
         check_framework
 
     t0 = time.perf_counter()
@@ -254,7 +254,7 @@ def evaluate_group(store, fw: Framework, *, methods: Sequence[str] | None = None
     comp_text = (f"{len(pool)} clean comparator areas ({pool_words}); removed from every comparison: "
                  f"{info.removed_text()}")
     syn = synthesize(findings, alpha=alpha, area=label_group, reform=f"the reform ({when})", comparators=comp_text)
-    prov = _provenance(store, [r.indicator["id"] for r in runs])
+    prov = store.provenance([r.indicator["id"] for r in runs])
     return Evaluation(
         framework=fw, area_code=area_code, area_name=label_group, reform_start=min(group.starts), cutoff=fw.cutoff,
         comparator_group=comp if isinstance(comp, str) else None, comparator_codes=tuple(pool),
