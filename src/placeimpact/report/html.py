@@ -599,7 +599,9 @@ def write_report(ev: "Evaluation", out_dir: Path, *, store: Any = None) -> dict[
         paths["figures/spine.svg"] = p
         p = fig_dir / "spine.csv"
         keys = ["label", "period", "count", "value", "england", "worst", "best", "comparison", "trend"]
-        pd.DataFrame([{k: r[k] for k in keys} for r in spine]).to_csv(p, index=False)
+        from ..csvsafe import write_csv
+
+        write_csv(pd.DataFrame([{k: r[k] for k in keys} for r in spine]), p, index=False)
         paths["figures/spine.csv"] = p
     paths["report.html"] = out_dir / "report.html"
     paths["report.html"].write_text(render_html(ev, chart_list, national=national, topology=topo), encoding="utf-8")
