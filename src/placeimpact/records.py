@@ -436,4 +436,15 @@ def check_area_codes(codes: pd.Series, *, path: Path | str, field: str,
                          hint="Use ONS codes, not names; 'placeimpact areas search NAME' finds them")
 
 
-__all__ += ["check_area_codes", "drop_identical_duplicates"]
+def fail_first(path: Path | str, lines: np.ndarray, mask: np.ndarray | pd.Series, msg: str, field: str,
+               expected: str, got: pd.Series, hint: str | None = None) -> None:
+    """Raise :class:`InputError` for the first row where ``mask`` is true, naming its line, field and value
+    (the value cut to 80 characters); do nothing when no row is."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.any():
+        i = int(np.flatnonzero(mask)[0])
+        raise InputError(msg, path=path, line=int(lines[i]), field=field, expected=expected,
+                         got=str(got.iloc[i])[:80], hint=hint)
+
+
+__all__ += ["check_area_codes", "drop_identical_duplicates", "fail_first"]

@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..geography import area_type_from_code
 from ..periods import parse_period
 from ..records import (
+    fail_first,
     POLARITIES,
     VALUE_TYPES,
     Batch,
@@ -50,13 +51,7 @@ SEXES = {"persons": "Persons", "male": "Male", "female": "Female"}
 DEFAULT_MULTIPLIER = {"proportion": 100.0, "crude_rate": 100000.0, "dsr": 100000.0}
 
 
-def _fail(path: Path, lines: np.ndarray, mask: np.ndarray | pd.Series, msg: str, field: str, expected: str,
-          got: pd.Series, hint: str | None = None) -> None:
-    mask = np.asarray(mask, dtype=bool)
-    if mask.any():
-        i = int(np.flatnonzero(mask)[0])
-        raise InputError(msg, path=path, line=int(lines[i]), field=field, expected=expected,
-                         got=str(got.iloc[i]), hint=hint)
+_fail = fail_first   # the first bad row raises one error naming file, line, field and value
 
 
 def _indicator_table(df: pd.DataFrame, path: Path, lines: np.ndarray) -> pd.DataFrame:

@@ -35,7 +35,7 @@ import pandas as pd
 from ..errors import InputError
 from ..geography import area_type_from_code
 from ..periods import parse_period
-from ..records import Batch, add_periods, check_area_codes, indicator_frame, observation_frame, read_text_csv, to_number
+from ..records import Batch, fail_first, add_periods, check_area_codes, indicator_frame, observation_frame, read_text_csv, to_number
 from ..stats.survey import MeanScore, mean_score, rescale_0_10, theme_index, wilson_deff_ci
 
 __all__ = ["SOURCE", "REQUIRED", "OPTIONAL", "read_file", "read_folder", "survey_slug"]
@@ -59,13 +59,7 @@ def survey_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "survey"
 
 
-def _fail(path: Path, lines: np.ndarray, mask: np.ndarray | pd.Series, msg: str, field: str, expected: str,
-          got: pd.Series, hint: str | None = None) -> None:
-    mask = np.asarray(mask, dtype=bool)
-    if mask.any():
-        i = int(np.flatnonzero(mask)[0])
-        raise InputError(msg, path=path, line=int(lines[i]), field=field, expected=expected,
-                         got=str(got.iloc[i])[:80], hint=hint)
+_fail = fail_first   # the first bad row raises one error naming file, line, field and value
 
 
 def _read_table(path: Path) -> pd.DataFrame:
