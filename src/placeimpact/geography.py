@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
 
 from ._lazy import lazy_module
 
@@ -42,7 +42,7 @@ else:  # deferred: the 'series' fast path imports this module for COMBINED_AREAS
 __all__ = ["area_type_from_code", "tiers_from_code", "GSS_CODE", "is_valid_code", "AREA_TYPES",
            "existed_during", "REGION_CODES", "NATION_CODES", "region_code_from_name", "successor_map",
            "harmonise", "BoundaryKind", "CombinedArea", "COMBINED_AREAS", "combined_areas_of", "combined_note",
-           "assign_combined"]
+           "assign_combined", "follow_chains"]
 
 GSS_CODE = re.compile(r"^[EWSNK]\d{8}$|^TL[A-Z0-9]{1,3}$|^UK[A-Z0-9]{0,3}$")
 
@@ -220,9 +220,8 @@ def successor_map(areas, *, years: tuple[int, ...] | None = None) -> pd.DataFram
     return out.reset_index(drop=True)
 
 
-def _exact_targets(m: pd.DataFrame) -> dict[str, str]:
-    """Old code -> current code, following chains of exact changes only."""
-    step = dict(zip(m.loc[m["exact"], "old_code"], m.loc[m["exact"], "new_code"]))
+def follow_chains(step: Mapping[str, str]) -> dict[str, str]:
+    """Old code -> last code, following ``step`` (old -> new) through chains of changes (cycles stop)."""
     out = {}
     for old in step:
         cur, seen = old, {old}
@@ -231,6 +230,11 @@ def _exact_targets(m: pd.DataFrame) -> dict[str, str]:
             seen.add(cur)
         out[old] = cur
     return out
+
+
+def _exact_targets(m: pd.DataFrame) -> dict[str, str]:
+    """Old code -> current code, following chains of exact changes only."""
+    return follow_chains(dict(zip(m.loc[m["exact"], "old_code"], m.loc[m["exact"], "new_code"])))
 
 
 def harmonise(obs: pd.DataFrame, areas) -> pd.DataFrame:

@@ -467,15 +467,9 @@ class Store:
               AND NOT EXISTS (SELECT 1 FROM areas x WHERE x.code <> a.code AND x.replaced_by IS NOT NULL
                               AND list_contains(string_split(replace(x.replaced_by, ' ', ''), ','), a.replaced_by))
         """).fetchall()
-        step = dict(rows)
-        out = {}
-        for old in step:
-            cur, seen = old, {old}
-            while cur in step and step[cur] not in seen:
-                cur = step[cur]
-                seen.add(cur)
-            out[old] = cur
-        return out
+        from .geography import follow_chains
+
+        return follow_chains(dict(rows))
 
     def former_codes(self, code: str) -> list[str]:
         """The codes an area was published under before an exact recode (most recent first)."""

@@ -124,7 +124,7 @@ def _leave_one_out(gp: GroupPanel, method: str) -> list[dict[str, Any]]:
 def evaluate_group(store, fw: Framework, *, methods: Sequence[str] | None = None, alpha: float = 0.05,
                    progress: bool = True, on_error: str = "record", leave_one_out: bool = True):
     """Evaluate a reform covering a group of areas; see the module docstring."""
-    from .run import Evaluation, OutcomeRun, _failed, _findings, _label, _load_local_data, _Progress, \
+    from .run import Evaluation, OutcomeRun, _excluded_codes, _failed, _findings, _label, _load_local_data, _Progress, \
         check_framework
 
     t0 = time.perf_counter()
@@ -143,17 +143,7 @@ def evaluate_group(store, fw: Framework, *, methods: Sequence[str] | None = None
                              expected="one of " + ", ".join(GROUP_METHODS), got=bad[0])
     fns = {m: get_group_method(m) for m in names}
     _load_local_data(store, fw)
-    excl: list[str] = []
-    for j, x in enumerate(fw.exclude):
-        try:
-            code = store.resolve_area(x)
-            from ..group_panel import _members
-
-            mem = _members(store, code) if code.startswith("E47") else None
-            excl += mem[0] if mem else [code]
-        except StoreError as exc:
-            raise FrameworkError("unknown area to exclude", path=fw.path, line=fw.line_of("exclude"),
-                                 field=f"exclude[{j}]", got=x, hint=str(exc)) from None
+    excl = list(_excluded_codes(store, fw))
     meta = check_framework(store, fw)
     given = "comparators" in (fw.lines or {}) or fw.comparators != "oflog-nn"
     comp = fw.comparators if given else "all"

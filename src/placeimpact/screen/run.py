@@ -22,7 +22,8 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Literal, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -295,8 +296,20 @@ def _iter_local(panels, tol, workers) -> Iterable[tuple[str, pd.DataFrame, str |
 
 
 def _iter_dask(panels, tol, scheduler, dask_local) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
-    from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as dask_completed
+
+    with _dask_client(scheduler, dask_local) as (client, n_workers):
+        batches = plan_batches(panels, n_workers)
+        futs = [client.submit(_run_batch, [(panels[i], blocks) for i, blocks in b], tol, pure=False)
+                for b in batches]
+        yield from _merge(panels, (r for f in dask_completed(futs) for r in f.result()), tol)
+
+
+@contextmanager
+def _dask_client(scheduler: str | None, dask_local: int | None) -> Iterator[tuple[Any, int]]:
+    """A Dask client on ``scheduler`` (or on a local cluster of ``dask_local`` single-threaded worker
+    processes) and its number of workers; both are closed on exit."""
+    from dask.distributed import Client, LocalCluster
 
     cluster = None
     if scheduler is None:
@@ -304,11 +317,7 @@ def _iter_dask(panels, tol, scheduler, dask_local) -> Iterable[tuple[str, pd.Dat
                                dashboard_address=None)
     client = Client(scheduler if scheduler is not None else cluster)
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(dask_local or 1))
-        batches = plan_batches(panels, n_workers)
-        futs = [client.submit(_run_batch, [(panels[i], blocks) for i, blocks in b], tol, pure=False)
-                for b in batches]
-        yield from _merge(panels, (r for f in dask_completed(futs) for r in f.result()), tol)
+        yield client, max(1, len(client.scheduler_info().get("workers", {})) or int(dask_local or 1))
     finally:
         client.close()
         if cluster is not None:
@@ -404,19 +413,12 @@ def screen_store_dask(
     assembled as by :func:`screen_panels`: bit-identical to a local run on the same store. Every
     worker must see the store file at ``store_path``.
     """
-    from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as dask_completed
 
     if not 0 < alpha < 1:
         raise InputError("alpha must be between 0 and 1", field="alpha", expected="e.g. 0.05", got=alpha)
     t0 = time.perf_counter()
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=int(dask_local or 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-    client = Client(scheduler if scheduler is not None else cluster)
-    try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(dask_local or 1))
+    with _dask_client(scheduler, dask_local) as (client, n_workers):
         ids = sorted(set(indicator_ids))
         n_tasks = max(1, min(len(ids), n_workers * per_worker))
         batches = [ids[k::n_tasks] for k in range(n_tasks)]
@@ -436,9 +438,5 @@ def screen_store_dask(
 
         res = _assemble(it(), start=start, area_type=area_type, alpha=alpha, on_done=count, t0=t0,
                         meta={"executor": "dask", "panels_read_by": "workers"})
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     res.meta["indicators"] = n[0]
     return res
