@@ -355,20 +355,21 @@ def _arrays(obs: pd.DataFrame, focal: str, comp: list[str], warnings: list[str]
     arrs = {k: np.full(shape, np.nan) for k in ("value", "lci95", "uci95", "count", "denominator")}
     eng = {k: np.full(len(labels), np.nan) for k in ("value", "lci95", "uci95")}
     names = dict.fromkeys(codes, "")
-    for r in obs.itertuples(index=False):
-        j = col[r.period_label]
-        if r.area_code == ENGLAND and ENGLAND != focal:
-            for k in eng:
-                eng[k][j] = getattr(r, k)
-            if r.area_code not in row:
-                continue
-        i = row.get(r.area_code)
-        if i is None:
-            continue
-        if getattr(r, "reported_code", r.area_code) == r.area_code:   # a combined series keeps the council's name
-            names[r.area_code] = r.area_name or r.area_code
-        for k in arrs:
-            arrs[k][i, j] = getattr(r, k)
+    j = obs["period_label"].map(col).to_numpy()
+    area = obs["area_code"].to_numpy()
+    if ENGLAND != focal:
+        e = area == ENGLAND
+        for k in eng:
+            eng[k][j[e]] = obs[k].to_numpy(dtype=float, na_value=np.nan)[e]
+    i = obs["area_code"].map(row)
+    mine = i.notna().to_numpy()
+    i = i[mine].astype(int).to_numpy()
+    for k in arrs:       # numpy assigns in row order: a repeated (area, period) keeps its last row, as before
+        arrs[k][i, j[mine]] = obs[k].to_numpy(dtype=float, na_value=np.nan)[mine]
+    # a combined series keeps the council's name: names come from rows published under the area's own code
+    own = obs[mine & (obs["reported_code"] == obs["area_code"]).to_numpy()] if "reported_code" in obs else obs[mine]
+    for code, name in zip(own["area_code"], own["area_name"]):
+        names[code] = name or code
     return periods, codes, arrs, eng, names
 
 

@@ -68,8 +68,11 @@ def recode_sources(store: Store, wanted: Sequence[str]) -> tuple[dict[str, str],
     """Exact former-code -> current-code targets, and the former codes whose current code is wanted."""
     from .geography import _exact_targets, successor_map
 
-    changes = successor_map(store)
-    targets = _exact_targets(changes) if len(changes) else {}
+    def exact_targets() -> dict[str, str]:
+        changes = successor_map(store)
+        return _exact_targets(changes) if len(changes) else {}
+
+    targets = store.derived("exact_recode_targets", exact_targets)
     want = set(wanted)
     return targets, [old for old, new in targets.items() if new in want]
 

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import duckdb
 
@@ -159,6 +159,7 @@ class Store:
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise StoreError(f"no store at {self.path}; run 'placeimpact data load' first")
         self.con = self._connect(self.path, read_only)
+        self._derived: dict[tuple, object] = {}
         _run(self.con, "SET enable_progress_bar = false")  # no progress output on stderr from library calls
         if not read_only:
             self._create_schema()
@@ -215,6 +216,26 @@ class Store:
                 "file VARCHAR, line BIGINT, field VARCHAR, value VARCHAR, expected VARCHAR, message VARCHAR)")
         _run(c, "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
+    # -- derived values ----------------------------------------------------------------------
+    def derived(self, key: tuple | str, compute: Callable[[], Any]) -> Any:
+        """A value computed from the store's contents, kept until the store is next written.
+
+        Reference data every evaluation reads again (the area register, boundary changes,
+        comparator groups, an indicator's breakdowns) is computed once per open store; frames,
+        dicts and lists are handed out as copies so a caller can change its own. Every write
+        (:meth:`import_batches`, :meth:`save_group`) forgets them all.
+        """
+        try:
+            value = self._derived[key if isinstance(key, tuple) else (key,)]
+        except KeyError:
+            value = self._derived[key if isinstance(key, tuple) else (key,)] = compute()
+        if isinstance(value, pd.DataFrame):
+            return value.copy()
+        return value.copy() if isinstance(value, (dict, list, set)) else value
+
+    def _forget_derived(self) -> None:
+        self._derived.clear()
+
     # -- imports ---------------------------------------------------------------------------
     def import_batches(
         self,
@@ -238,6 +259,7 @@ class Store:
             raise StoreError("the store was opened read-only")
         rows: list[dict] = []
         c = self.con
+        self._forget_derived()
         _run(c, "BEGIN TRANSACTION")
         try:
             for batch in batches:
@@ -248,6 +270,8 @@ class Store:
         except BaseException:
             _run(c, "ROLLBACK")
             raise
+        finally:
+            self._forget_derived()
         return ImportReport(pd.DataFrame(rows, columns=REPORT_COLUMNS), checked_only=check)
 
     def _register_loaded(self) -> bool:
@@ -461,6 +485,9 @@ class Store:
     def exact_recodes(self) -> dict[str, str]:
         """Former code -> current code for exact recodes only: a council's one successor, of the same type,
         of which it is the only predecessor (the same authority under a new code). Chains followed."""
+        return self.derived("exact_recodes", self._exact_recodes)
+
+    def _exact_recodes(self) -> dict[str, str]:
         rows = self.con.execute(f"""
             SELECT a.code, a.replaced_by FROM areas a JOIN areas b ON b.code = a.replaced_by
             WHERE left(a.code, 3) = left(b.code, 3) AND {self._COUNCIL_SQL.format(c='a.code')}
@@ -521,6 +548,7 @@ class Store:
         g = g[list(GROUP_COLUMNS)]
         g["import_id"] = None
         c = self.con
+        self._forget_derived()
         c.register("_g", g)
         _run(c, "DELETE FROM comparator_groups WHERE (group_id, focal_area) IN (SELECT DISTINCT group_id, focal_area FROM _g)")
         _run(c, "INSERT INTO comparator_groups SELECT * FROM _g")
@@ -551,6 +579,9 @@ class Store:
 
     def indicator(self, indicator_id: str) -> dict:
         """Metadata of one indicator; a clear error with close matches if unknown."""
+        return self.derived(("indicator", indicator_id), lambda: self._indicator(indicator_id))
+
+    def _indicator(self, indicator_id: str) -> dict:
         df = self.frame("SELECT * FROM indicators WHERE id = ?", [indicator_id])
         if df.empty:
             df = self.frame("SELECT * FROM indicators WHERE source_id = ? OR id ILIKE ?",
@@ -632,12 +663,16 @@ class Store:
             params.append(upper_tier)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        df = self.frame(sql + (f" ORDER BY {self._AREA_RANK_SQL}, code" if councils_first else " ORDER BY code"),
-                        params)
-        regions = dict(self.con.execute(
-            "SELECT code, name FROM areas WHERE area_type IN ('region', 'country')").fetchall())
-        df.insert(df.columns.get_loc("region_code") + 1, "region_name", df["region_code"].map(regions))
-        return df
+        sql += f" ORDER BY {self._AREA_RANK_SQL}, code" if councils_first else " ORDER BY code"
+
+        def compute() -> pd.DataFrame:
+            df = self.frame(sql, params)
+            regions = dict(self.con.execute(
+                "SELECT code, name FROM areas WHERE area_type IN ('region', 'country')").fetchall())
+            df.insert(df.columns.get_loc("region_code") + 1, "region_name", df["region_code"].map(regions))
+            return df
+
+        return self.derived(("areas", sql, *params), compute)
 
     # local authorities first, then regions and countries, then anything else (police force areas,
     # ITL regions, NHS bodies share many councils' names); within a rank the current code first
@@ -671,6 +706,9 @@ class Store:
         current code wins over a former one. Two different local authorities matching the
         same loose name is an error that lists them.
         """
+        return self.derived(("resolve_area", str(code_or_name)), lambda: self._resolve_area(code_or_name))
+
+    def _resolve_area(self, code_or_name: str) -> str:
         q = str(code_or_name).strip()
         hit = self.con.execute("SELECT code FROM areas WHERE code = ?", [q.upper()]).fetchall()[:1]
         if hit:
@@ -745,10 +783,15 @@ class Store:
         return f"{name} ({code}) was abolished on {when}" + (f" and replaced by {by}" if by else "")
 
     def area(self, code: str) -> dict:
-        df = self.frame("SELECT * FROM areas WHERE code = ?", [code])
-        if df.empty:
+        """One area's row of the register (code, name, type, tiers, region, parent, validity)."""
+        row = self.derived(("area", code), lambda: self._area_row(code))
+        if row is None:
             raise StoreError(f"unknown area {code!r}")
-        return df.iloc[0].to_dict()
+        return row
+
+    def _area_row(self, code: str) -> dict | None:
+        df = self.frame("SELECT * FROM areas WHERE code = ?", [code])
+        return None if df.empty else df.iloc[0].to_dict()
 
     def observations(
         self,
@@ -781,8 +824,8 @@ class Store:
 
     def breakdowns(self, indicator_id: str) -> pd.DataFrame:
         """Distinct (sex, age, category) of an indicator with row counts."""
-        return self.frame("SELECT sex, age, category, count(*) AS n FROM observations WHERE indicator_id = ? "
-                          "GROUP BY ALL ORDER BY n DESC", [indicator_id])
+        return self.derived(("breakdowns", indicator_id), lambda: self.frame("SELECT sex, age, category, count(*) AS n FROM observations WHERE indicator_id = ? "
+                          "GROUP BY ALL ORDER BY n DESC", [indicator_id]))
 
     def series(self, area: str, indicator: str, *, sex: str | None = None, age: str | None = None,
                category: str | None = None) -> pd.DataFrame:
@@ -959,6 +1002,9 @@ class Store:
         code (Oflog lists Barnsley as E08000016; asked for E08000038 they answer), reported under the
         current code, and members listed under a former code are given their current code.
         """
+        return self.derived(("groups", focal, group_id), lambda: self._groups_joined(focal, group_id))
+
+    def _groups_joined(self, focal: str | None, group_id: str | None) -> pd.DataFrame:
         df = self._groups(focal=focal, group_id=group_id)
         recodes = self.exact_recodes()
         if not recodes:
