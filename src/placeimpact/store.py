@@ -160,6 +160,7 @@ class Store:
             raise StoreError(f"no store at {self.path}; run 'placeimpact data load' first")
         self.con = self._connect(self.path, read_only)
         self._derived: dict[tuple, object] = {}
+        self._writing = False
         _run(self.con, "SET enable_progress_bar = false")  # no progress output on stderr from library calls
         if not read_only:
             self._create_schema()
@@ -225,10 +226,13 @@ class Store:
         dicts and lists are handed out as copies so a caller can change its own. Every write
         (:meth:`import_batches`, :meth:`save_group`) forgets them all.
         """
+        k = key if isinstance(key, tuple) else (key,)
+        if self._writing:          # inside an import the tables change batch by batch: nothing is kept
+            return compute()
         try:
-            value = self._derived[key if isinstance(key, tuple) else (key,)]
+            value = self._derived[k]
         except KeyError:
-            value = self._derived[key if isinstance(key, tuple) else (key,)] = compute()
+            value = self._derived[k] = compute()
         if isinstance(value, pd.DataFrame):
             return value.copy()
         return value.copy() if isinstance(value, (dict, list, set)) else value
@@ -260,6 +264,7 @@ class Store:
         rows: list[dict] = []
         c = self.con
         self._forget_derived()
+        self._writing = True
         _run(c, "BEGIN TRANSACTION")
         try:
             for batch in batches:
@@ -271,6 +276,7 @@ class Store:
             _run(c, "ROLLBACK")
             raise
         finally:
+            self._writing = False
             self._forget_derived()
         return ImportReport(pd.DataFrame(rows, columns=REPORT_COLUMNS), checked_only=check)
 
