@@ -43,6 +43,16 @@ def test_main_length_is_the_most_common_and_the_shorter_on_a_tie():
     assert dict(main_lengths(f).itertuples(index=False)) == {"a": 3, "b": 1}
 
 
+def test_main_length_of_one_series_equals_the_grouped_rule():
+    # one series takes a path without a groupby: it must agree with the grouped rule on random lengths
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        lens = rng.integers(0, 4, size=int(rng.integers(1, 12))).astype(float)
+        one = pd.DataFrame({"indicator_id": "a", "_len": lens})
+        two = pd.concat([one, pd.DataFrame({"indicator_id": ["b"], "_len": [9.0]})], ignore_index=True)
+        assert main_lengths(one)["_len"].iloc[0] == main_lengths(two).set_index("indicator_id").loc["a", "_len"]
+
+
 def test_exact_recodes_join_and_never_duplicate_a_current_row():
     obs = pd.DataFrame({"indicator_id": "x", "sex": "Persons", "age": "All ages", "category": "",
                         "area_code": ["OLD", "OLD", "NEW"], "period_label": ["2018", "2019", "2019"],

@@ -250,10 +250,7 @@ def build_panel(
 
     # breakdown: the one asked for, else the most common
     if sex is None or age is None or category is None:
-        bd = store.breakdowns(ind["id"])
-        if bd.empty:
-            raise MethodError(f"indicator {ind['id']} has no observations")
-        pref = choose_breakdowns(bd.assign(indicator_id=ind["id"])).iloc[0]
+        pref = _preferred_breakdown(store, ind["id"])
         sex = pref["sex"] if sex is None else sex
         age = pref["age"] if age is None else age
         category = pref["category"] if category is None else category
@@ -291,6 +288,18 @@ def build_panel(
         england_lci=eng["lci95"], england_uci=eng["uci95"], reform_start=rs, cutoff=co, period_years=years,
         sex=sex, age=age, category=category, group_id=group_id, warnings=tuple(warnings),
     )
+
+
+def _preferred_breakdown(store: Store, ind_id: str) -> dict[str, str]:
+    """The indicator's preferred breakdown by :func:`choose_breakdowns` (sex, age, category).
+
+    Every indicator's choice comes from one pass over the store (kept until its next write), so an
+    evaluation of many outcomes reads the observations' breakdowns once."""
+    table = store.derived("preferred breakdowns",
+                          lambda: choose_breakdowns(store.breakdown_counts(None)).set_index("indicator_id"))
+    if ind_id not in table.index:
+        raise MethodError(f"indicator {ind_id} has no observations")
+    return table.loc[ind_id].to_dict()
 
 
 def _comparator_codes(store: Store, focal: str, comparators: Sequence[str] | str | None) -> list[str]:
@@ -345,7 +354,8 @@ def _arrays(obs: pd.DataFrame, focal: str, comp: list[str], warnings: list[str]
                .sort_values(["period_start", "period_end"]))
     labels = periods["period_label"].tolist()
     col = {lab: j for j, lab in enumerate(labels)}
-    present = [c for c in comp if c in set(obs["area_code"])]
+    have = set(obs["area_code"])
+    present = [c for c in comp if c in have]
     dropped = len(comp) - len(present)
     if dropped:
         warnings.append(f"{dropped} comparator areas have no data for this indicator")

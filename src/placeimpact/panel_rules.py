@@ -59,6 +59,12 @@ def period_lengths(frame: pd.DataFrame) -> pd.Series:
 def main_lengths(frame: pd.DataFrame, by: Sequence[str] = ("indicator_id",)) -> pd.DataFrame:
     """The most common period length (``_len`` column) of each group of ``by``; the shorter on a tie."""
     keys = list(by)
+    lens = frame["_len"].to_numpy(dtype=float)
+    if len(frame) and not np.isnan(lens).any() and all(frame[k].nunique(dropna=False) == 1 for k in keys):
+        # one series (a single-area panel): the same rule without a groupby; np.unique sorts the
+        # lengths ascending and argmax takes the first of the most common, so the shorter on a tie
+        values, counts = np.unique(lens, return_counts=True)
+        return pd.DataFrame({**{k: frame[k].iloc[:1].to_numpy() for k in keys}, "_len": [values[np.argmax(counts)]]})
     n = frame.groupby([*keys, "_len"], sort=False).size().rename("_n").reset_index()
     n = n.sort_values([*keys, "_n", "_len"], ascending=[True] * len(keys) + [False, True], kind="mergesort")
     return n.drop_duplicates(keys)[[*keys, "_len"]].reset_index(drop=True)

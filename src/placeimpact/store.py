@@ -1232,8 +1232,11 @@ class Store:
         """
         return self.frame(sql, params)
 
-    def breakdown_counts(self, indicator_ids: Sequence[str]) -> pd.DataFrame:
-        """``indicator_id, sex, age, category, n``: rows per breakdown of each indicator, over every area."""
+    def breakdown_counts(self, indicator_ids: Sequence[str] | None) -> pd.DataFrame:
+        """``indicator_id, sex, age, category, n``: rows per breakdown of each indicator (None: every
+        indicator), over every area."""
+        if indicator_ids is None:
+            return self.frame("SELECT indicator_id, sex, age, category, count(*) AS n FROM observations GROUP BY ALL")
         return self.frame("SELECT indicator_id, sex, age, category, count(*) AS n FROM observations "
                           "WHERE indicator_id IN (SELECT unnest(?)) GROUP BY ALL", [list(indicator_ids)])
 

@@ -94,3 +94,19 @@ def test_wigan_cvd_with_and_without_cutoff(loaded_store):
         assert math.isfinite(r.estimate) and r.ci_low < r.estimate < r.ci_high
         assert math.isfinite(r.diagnostics["controlled_estimate"])
         assert r.evidence in ("strong", "moderate", "weak", "none")
+
+
+@pytest.mark.parametrize("n, lags", [(8, 1), (12, 2), (20, 3), (30, 5), (6, 8)])
+def test_newey_west_covariance_equals_statsmodels(n, lags):
+    # statsmodels is the oracle (test-only import): OLS with HAC errors, Bartlett kernel, small-sample correction
+    from placeimpact.methods.its import newey_west_cov
+
+    rng = np.random.default_rng(n * 10 + lags)
+    t = np.arange(n, dtype=float)
+    X = segmented_design(t, t >= n // 2, n // 2 - 0.5)
+    y = 3 + 0.2 * t + np.cumsum(rng.normal(size=n)) * 0.3
+    b, cov, df = newey_west_cov(y, X, lags)
+    ref = sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
+    np.testing.assert_allclose(b, ref.params, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cov, ref.cov_params(), rtol=1e-9, atol=1e-12)
+    assert df == ref.df_resid

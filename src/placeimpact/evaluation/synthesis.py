@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -105,8 +105,8 @@ def caveat_flags(kinds) -> tuple[str, ...]:
     return tuple(k for k in CAVEAT_TEXT if k in seen)
 
 
-def _kinds(row: pd.Series, col: str = "caveats") -> tuple[str, ...]:
-    v = row.get(col) if col in row.index else None
+def _kinds(row: Mapping[str, Any], col: str = "caveats") -> tuple[str, ...]:
+    v = row.get(col)
     return tuple(x for x in v if x) if isinstance(v, (tuple, list, np.ndarray)) else ()
 
 
@@ -225,7 +225,7 @@ def _evidence_on_q(row: pd.Series, evidence: str) -> str:
     return on_q if EVIDENCE_ORDER.index(on_q) < EVIDENCE_ORDER.index(evidence) else evidence
 
 
-def _is_sig(row: pd.Series, alpha: float) -> bool:
+def _is_sig(row: Mapping[str, Any], alpha: float) -> bool:
     if row["direction"] not in ("better", "worse", "higher", "lower"):
         return False
     if row["primary"] and math.isfinite(row["q_value"]):
@@ -251,7 +251,7 @@ def _context_texts(rows: pd.DataFrame) -> tuple[list[str], list[str]]:
     return kinds, plain
 
 
-def _why(row: pd.Series) -> str:
+def _why(row: Mapping[str, Any]) -> str:
     """Why a method can read differently from the others: its basis and its own typed caveats."""
     bits = [_METHOD_BASIS.get(row["method"], "")]
     kinds = _kinds(row)
@@ -266,7 +266,7 @@ def _why(row: pd.Series) -> str:
     return ", and ".join(b for b in bits if b)
 
 
-def _sig_text(row: pd.Series) -> str:
+def _sig_text(row: Mapping[str, Any]) -> str:
     if row["primary"] and math.isfinite(row.get("q_value", math.nan)):
         return f"q = {row['q_value']:.3f}"
     return _pfmt(row["p_value"]) if math.isfinite(row["p_value"]) else "no p-value"
@@ -278,7 +278,7 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
     base = dict(outcome=int(first["outcome"]), domain=first["domain"], indicator_id=first["indicator_id"],
                 indicator_label=label, primary=bool(first["primary"]))
     ctx_kinds, ctx_plain = _context_texts(rows)
-    all_kinds = [k for _, r in rows.iterrows() for k in _kinds(r)]
+    all_kinds = [k for r in rows.to_dict("records") for k in _kinds(r)]
     valid = rows[(rows["evidence"] != "insufficient") & np.isfinite(rows["estimate"].to_numpy(float))]
     if valid.empty:
         if "straddling_baseline" in all_kinds:
@@ -306,19 +306,20 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
     caveats: list[str] = []
     mixed_why = ""
     # distinguishable results backed by at least weak evidence (the headline's own included)
-    backed = [r for _, r in valid.iterrows()
+    valid_rows = valid.to_dict("records")     # plain dicts: the loops below read a handful of fields per method
+    backed = [r for r in valid_rows
               if _is_sig(r, alpha) and r["evidence"] in ("weak", "moderate", "strong")]
     others_backed = [r for r in backed if r["method"] != head["method"]]
     head_name = METHOD_NAMES.get(head["method"], head["method"]).lower()
     if sig:
         same = sum(d == head["direction"] for d in dirs)
         others = [f"{METHOD_NAMES.get(r['method'], r['method']).lower()}: {r['direction'].replace('_', ' ')}"
-                  for _, r in valid.iterrows() if r["method"] != head["method"]]
+                  for r in valid_rows if r["method"] != head["method"]]
         contra = [r for r in others_backed if r["direction"] == _OPPOSITE.get(head["direction"])]
         agreement = f"{same} of {n_valid} methods point the same way" + (f" ({'; '.join(others)})" if others else "")
     else:
         clear = [f"{METHOD_NAMES.get(r['method'], r['method']).lower()}: {r['direction']}"
-                 for _, r in valid.iterrows() if r["direction"] in _OPPOSITE]
+                 for r in valid_rows if r["direction"] in _OPPOSITE]
         agreement = f"{len(clear)} of {n_valid} methods show a clear difference" + (f" ({'; '.join(clear)})" if clear else "")
         contra = others_backed
     if contra:
@@ -348,7 +349,7 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
                 and head["p_value"] < alpha <= head["q_value"] and head["direction"] in _OPPOSITE:
             caveats.append(f"{_pfmt(head['p_value'])} alone, but not significant once adjusted for the number of "
                            f"primary outcomes (q = {head['q_value']:.2f})")
-    flags = caveat_flags([_kinds(r) for _, r in valid.iterrows()] + [ctx_kinds])
+    flags = caveat_flags([_kinds(r) for r in valid_rows] + [ctx_kinds])
     caveats += [CAVEAT_TEXT[f] for f in flags]
     caveats += ctx_plain
     caveats = list(dict.fromkeys(caveats))

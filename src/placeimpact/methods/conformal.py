@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
+from ..distributions import slope_test
 
 from ..errors import MethodError
 from ..panel import Panel
@@ -406,10 +406,10 @@ def _run(panel: Panel, estimator: str, *, donors, alpha: float, permutations: st
                         "counterfactual extrapolates beyond the donors")
     if int(fit.sum()) >= 4:
         tt = data.t[use][fit]
-        trend = stats.linregress(tt - tt.mean(), gap[fit])
-        diag.update({"pre_gap_slope": float(trend.slope), "pre_gap_slope_p": float(trend.pvalue)})
-        if trend.pvalue < 0.10:
-            warnings.append(f"the pre-reform gap trends ({fmt(float(trend.slope))} a year, p = {trend.pvalue:.2g}): "
+        slope, slope_p = slope_test(tt - tt.mean(), gap[fit])
+        diag.update({"pre_gap_slope": slope, "pre_gap_slope_p": slope_p})
+        if slope_p < 0.10:
+            warnings.append(f"the pre-reform gap trends ({fmt(slope)} a year, p = {slope_p:.2g}): "
                             f"the {words} does not follow {panel.focal_name}'s pre-reform trend, and then a "
                             "test that permutes periods is too liberal (simulated size 10-20% instead of 5%)")
             down += 1

@@ -34,7 +34,7 @@ import math
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+from .. import distributions as stats
 
 from ..panel import Panel
 from ._common import (
@@ -103,7 +103,7 @@ def pretrend_test(beta_pre: np.ndarray, placebo_pre: np.ndarray) -> tuple[float,
     except np.linalg.LinAlgError:
         return math.nan, ""
     f = t2 * (m - K) / (K * (m - 1))
-    return float(stats.f.sf(f, K, m - K)), f"Hotelling T2, F({K}, {m - K})"
+    return float(stats.f_sf(f, K, m - K)), f"Hotelling T2, F({K}, {m - K})"
 
 
 def _slope(Y: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -165,7 +165,7 @@ def difference_in_differences(panel: Panel, *, min_pre: int = 3, min_comparators
 
     ref = int(np.flatnonzero(~post)[-1])
     beta, plac = event_study(Y, ref)
-    q = stats.t.ppf(0.975, m - 1)
+    q = stats.t_ppf(0.975, m - 1)
     b_se = plac.std(axis=0, ddof=1) * math.sqrt(1 + 1 / m)
     pre_idx = np.flatnonzero(~post)
     pre_k = pre_idx[pre_idx != ref]

@@ -37,7 +37,6 @@ import math
 from typing import Literal
 
 import numpy as np
-import statsmodels.api as sm
 
 from ..panel import Panel
 from ._common import (
@@ -48,7 +47,7 @@ from ._common import (
 from ._gls import averaging_matrix, gls_fit, reml_rho
 from .result import MethodResult, direction_from
 
-__all__ = ["interrupted_time_series", "segmented_design", "classify"]
+__all__ = ["interrupted_time_series", "segmented_design", "classify", "newey_west_cov"]
 
 Effect = Literal["average", "level", "slope"]
 Control = Literal["none", "england"]
@@ -83,14 +82,35 @@ def classify(direction: str, pre_slope: float, post_slope: float, polarity: str)
     return "acceleration"
 
 
+def newey_west_cov(y: np.ndarray, X: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """OLS coefficients, their Newey-West (Bartlett kernel) covariance and the residual degrees of freedom.
+
+    The covariance is statsmodels' ``OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags,
+    "use_correction": True})``: bread ``(X'X)^-1``, meat ``sum_j w_j (G_j + G_j')`` with weights
+    ``w_j = 1 - j / (lags + 1)`` over the score products ``G_j = sum_t x_t u_t u_{t-j} x_{t-j}'``,
+    times ``n / (n - k)``. Written out here (a few lines of numpy) because importing statsmodels
+    costs about half a second of every command's start-up for a diagnostic; the test suite checks
+    it against statsmodels to 1e-10.
+    """
+    n, k = X.shape
+    b, *_ = np.linalg.lstsq(X, y, rcond=None)
+    xu = X * (y - X @ b)[:, None]
+    meat = xu.T @ xu
+    for j in range(1, lags + 1):
+        g = xu[j:].T @ xu[:-j]
+        meat += (1.0 - j / (lags + 1.0)) * (g + g.T)
+    bread = np.linalg.pinv(X.T @ X)
+    return b, bread @ meat @ bread * (n / float(n - k)), n - k
+
+
 def _hac_p(y: np.ndarray, X: np.ndarray, c: np.ndarray, overlap: bool) -> tuple[float, float]:
-    """(se, p) of c'b from statsmodels OLS with Newey-West errors (diagnostic only)."""
+    """(se, p) of c'b from OLS with Newey-West errors (diagnostic only), t reference distribution."""
     n = len(y)
     lags = int(math.floor(4 * (n / 100) ** (2 / 9)))
     lags = max(lags, 2 if overlap else 1)
-    res = sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
-    se = float(math.sqrt(c @ res.cov_params() @ c))
-    return se, t_interval(float(c @ res.params), se, res.df_resid)[2]
+    b, cov, df = newey_west_cov(y, X, lags)
+    se = float(math.sqrt(c @ cov @ c))
+    return se, t_interval(float(c @ b), se, df)[2]
 
 
 def _fit(panel: Panel, y_all: np.ndarray, comp_all: np.ndarray, use: np.ndarray, effect: str,

@@ -29,14 +29,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from .. import distributions as stats
 
 __all__ = ["mde_from_interval", "placebo_mde", "mde_text", "with_mde", "POWER", "ALPHA"]
 
 POWER = 0.80
 ALPHA = 0.05
-_Z_A = float(stats.norm.ppf(1 - ALPHA / 2))
-_Z_B = float(stats.norm.ppf(POWER))
+_Z_A = float(stats.norm_ppf(1 - ALPHA / 2))
+_Z_B = float(stats.norm_ppf(POWER))
 
 
 def mde_from_interval(ci_low: float, ci_high: float) -> float:

@@ -158,11 +158,11 @@ def _run(gp: GroupPanel, method: str, estimator: str, *, control: str, weighting
     warnings = []
     downgrades = 0
     if len(pre_e):
-        from scipy import stats
+        from .. import distributions as stats
 
         chi = float(np.nansum(pre_stat ** 2))
         k = int(np.isfinite(pre_stat).sum())
-        p_pre = float(stats.chi2.sf(chi, k)) if k else math.nan
+        p_pre = float(stats.chi2_sf(chi, k)) if k else math.nan
         if math.isfinite(p_pre) and p_pre < 0.10:
             warnings.append(f"pre-reform event-time effects differ from zero (p = {fmt(p_pre, 2)}): the parallel-trends "
                             "assumption is doubtful")

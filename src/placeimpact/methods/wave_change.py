@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as _st
+from .. import distributions as _st
 
 from ..errors import MethodError
 from ..panel import Panel
@@ -29,7 +29,7 @@ from .result import MethodResult, direction_from
 
 __all__ = ["wave_change", "needs_wave_comparison"]
 
-_Z95 = float(_st.norm.ppf(0.975))
+_Z95 = float(_st.norm_ppf(0.975))
 
 
 def needs_wave_comparison(panel: Panel) -> bool:
@@ -75,7 +75,7 @@ def wave_change(panel: Panel) -> MethodResult:
         half = _Z95 * math.hypot(_se(lo[j0], hi[j0]), _se(lo[j1], hi[j1]))
         low, high = d - half, d + half
     se_d = math.hypot(_se(lo[j0], hi[j0]), _se(lo[j1], hi[j1]))
-    p = float(2 * _st.norm.sf(abs(d) / se_d)) if se_d > 0 else math.nan
+    p = float(2 * _st.norm_sf(abs(d) / se_d)) if se_d > 0 else math.nan
     pct = percent_change_ci(p1, _se(lo[j1], hi[j1]), p0, _se(lo[j0], hi[j0])) if p0 > 0 and p1 > 0 else None
     direction = "not_assessed" if descriptive else direction_from(d, low, high, panel.polarity)
     evidence = "insufficient" if descriptive else grade(p, downgrades=2)   # no comparison group: at most weak

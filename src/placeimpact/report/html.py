@@ -572,12 +572,13 @@ def render_html(ev: "Evaluation", chart_list: list[Chart] | None = None, *, stor
     return _ENV.get_template("report.html.j2").render(**_context(ev, chart_list, national or {}, topology))
 
 
-def write_report(ev: "Evaluation", out_dir: Path, *, store: Any = None) -> dict[str, Path]:
+def write_report(ev: "Evaluation", out_dir: str | Path, *, store: Any = None) -> dict[str, Path]:
     """Write report.html, findings.json, findings.csv and figures/*.svg|csv; return their paths.
 
     With ``store`` (the one the evaluation read) the spine chart spans England's areas and each
     outcome gets a map; without it the comparators' range stands in and there are no maps.
     """
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(exist_ok=True)

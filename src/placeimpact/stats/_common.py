@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, Literal
 
 import numpy as np
-from scipy import stats as _st
+from .. import distributions as _st
 
 from ..errors import InputError
 
@@ -38,7 +38,7 @@ def as_level(confidence: float) -> float:
 
 def z_value(confidence: float) -> float:
     """Two-sided standard normal quantile: 1.959964 for 0.95, 3.090232 for 0.998."""
-    return float(_st.norm.ppf(0.5 + as_level(confidence) / 2.0))
+    return float(_st.norm_ppf(0.5 + as_level(confidence) / 2.0))
 
 
 def as_float(x: object) -> np.ndarray:

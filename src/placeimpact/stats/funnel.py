@@ -207,9 +207,9 @@ def overdispersion(
     w = 1.0 / s ** 2
     denom = w.sum() - (w ** 2).sum() / w.sum() if units else float("nan")
     tau2 = max(0.0, (units * phi - (units - 1)) / denom) if units > 1 else 0.0
-    from scipy.stats import chi2
+    from ..distributions import chi2_ppf
 
-    over = bool(units > 1 and units * phi > chi2.ppf(0.95, units - 1))
+    over = bool(units > 1 and units * phi > chi2_ppf(0.95, units - 1))
     return Overdispersion(phi=phi, tau2=float(tau2), n_units=units, overdispersed=over)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from .. import distributions as _st
 
 from ._common import as_float, as_level
 
@@ -45,7 +45,7 @@ def t_ci(
     level = as_level(confidence)
     ok = np.isfinite(mean) & np.isfinite(sd) & (n >= 2)
     half = np.full(mean.shape, np.nan)
-    half[ok] = _st.t.ppf(0.5 + level / 2.0, n[ok] - 1.0) * sd[ok] / np.sqrt(n[ok])
+    half[ok] = _st.t_ppf(0.5 + level / 2.0, n[ok] - 1.0) * sd[ok] / np.sqrt(n[ok])
     return mean - half, mean + half
 
 

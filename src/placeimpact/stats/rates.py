@@ -23,7 +23,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats as _st
+from .. import distributions as _st
 
 from ._common import OnInvalid, apply_invalid, as_float, as_level, value_with_limits, z_value
 
@@ -70,8 +70,8 @@ def _exact(k: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Exact limits for counts ``k`` >= 0 (lower limit 0 for no events)."""
     lower = np.zeros(k.shape)
     pos = k > 0
-    lower[pos] = _st.chi2.ppf(alpha / 2.0, 2.0 * k[pos]) / 2.0
-    upper = _st.chi2.ppf(1.0 - alpha / 2.0, 2.0 * k + 2.0) / 2.0
+    lower[pos] = _st.chi2_ppf(alpha / 2.0, 2.0 * k[pos]) / 2.0
+    upper = _st.chi2_ppf(1.0 - alpha / 2.0, 2.0 * k + 2.0) / 2.0
     return lower, upper
 
 

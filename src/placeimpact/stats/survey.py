@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _st
+from .. import distributions as _st
 
 from ..errors import InputError
 from ._common import as_float, as_level, z_value
@@ -138,7 +138,7 @@ def mean_score(counts: np.ndarray, scores: np.ndarray, *, deff: float = 1.0,
     n_eff = float(effective_base(n, deff))
     if n_eff < 2 or not np.isfinite(sd):
         return MeanScore(m, sd, n, n_eff, float("nan"), float("nan"))
-    half = float(_st.t.ppf(0.5 + as_level(confidence) / 2.0, n_eff - 1.0)) * sd / np.sqrt(n_eff)
+    half = float(_st.t_ppf(0.5 + as_level(confidence) / 2.0, n_eff - 1.0)) * sd / np.sqrt(n_eff)
     return MeanScore(m, sd, n, n_eff, m - half, m + half)
 
 
@@ -174,7 +174,7 @@ def theme_index(items: list[MeanScore], *, confidence: float = 0.95) -> MeanScor
     n_eff = float(min(i.n_eff for i in items))
     if not np.isfinite(se) or n_eff < 2:
         return MeanScore(m, float("nan"), n, n_eff, float("nan"), float("nan"))
-    half = float(_st.t.ppf(0.5 + as_level(confidence) / 2.0, n_eff - 1.0)) * se
+    half = float(_st.t_ppf(0.5 + as_level(confidence) / 2.0, n_eff - 1.0)) * se
     return MeanScore(m, se * np.sqrt(n_eff), n, n_eff, m - half, m + half)
 
 
@@ -210,7 +210,7 @@ def newcombe_diff_ci(x1: np.ndarray | float, n1: np.ndarray | float, x2: np.ndar
     with np.errstate(invalid="ignore", divide="ignore"):
         se0 = np.sqrt(pooled * (1 - pooled) * (1 / m1 + 1 / m2))
         z = np.where(se0 > 0, d / se0, 0.0)
-    p = 2 * _st.norm.sf(np.abs(z))
+    p = 2 * _st.norm_sf(np.abs(z))
     return DiffResult(d, lower, upper, p)
 
 
@@ -231,7 +231,7 @@ def percent_change_ci(new: np.ndarray | float, se_new: np.ndarray | float, old: 
     se = np.sqrt((se_new / new) ** 2 + (se_old / old) ** 2)
     z = z_value(confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = 2 * _st.norm.sf(np.abs(np.where(se > 0, lr / se, 0.0)))
+        p = 2 * _st.norm_sf(np.abs(np.where(se > 0, lr / se, 0.0)))
     return DiffResult(100 * np.expm1(lr), 100 * np.expm1(lr - z * se), 100 * np.expm1(lr + z * se), p)
 
 

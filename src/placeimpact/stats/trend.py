@@ -43,7 +43,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from .. import distributions as _st
 
 from ._common import as_float, as_level, check_choice, polarity_array
 
@@ -105,7 +105,7 @@ def recent_trend(
         ``chi2``, ``significant`` (bool), ``label`` (one of :data:`TREND_LABELS`).
     """
     check_choice("method", method, ("weighted_regression", "proportion"))
-    crit = float(_st.chi2.ppf(as_level(confidence), 1))
+    crit = float(_st.chi2_ppf(as_level(confidence), 1))
     t = np.arange(1.0, POINTS + 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         if method == "proportion":
