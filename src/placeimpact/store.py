@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -139,6 +141,28 @@ class ImportReport:
                   "periods_added", "periods_removed", "quarantined"]].reset_index(drop=True)
 
 
+_SHARED: "OrderedDict[tuple, dict[tuple, object]]" = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_derived(path: str) -> dict[tuple, object]:
+    """The derived values shared by read-only stores of one file as it is now (path, inode, size, times,
+    and its write-ahead log's), the last four files kept; a file that cannot be identified shares nothing."""
+    try:
+        st = os.stat(path)
+        wal = os.stat(path + ".wal") if os.path.exists(path + ".wal") else None
+    except OSError:
+        return {}
+    key = (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+           (wal.st_size, wal.st_mtime_ns) if wal else None)
+    with _SHARED_LOCK:
+        memo = _SHARED.setdefault(key, {})
+        _SHARED.move_to_end(key)
+        while len(_SHARED) > 4:
+            _SHARED.popitem(last=False)
+    return memo
+
+
 class Store:
     """A DuckDB-backed store of areas, indicators, observations and comparator groups.
 
@@ -159,7 +183,7 @@ class Store:
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise StoreError(f"no store at {self.path}; run 'placeimpact data load' first")
         self.con = self._connect(self.path, read_only)
-        self._derived: dict[tuple, object] = {}
+        self._derived: dict[tuple, object] = _shared_derived(self.path) if read_only else {}
         self._writing = False
         _run(self.con, "SET enable_progress_bar = false")  # no progress output on stderr from library calls
         if not read_only:
@@ -224,7 +248,9 @@ class Store:
         Reference data every evaluation reads again (the area register, boundary changes,
         comparator groups, an indicator's breakdowns) is computed once per open store; frames,
         dicts and lists are handed out as copies so a caller can change its own. Every write
-        (:meth:`import_batches`, :meth:`save_group`) forgets them all.
+        (:meth:`import_batches`, :meth:`save_group`) forgets them all. Read-only stores of the
+        same unchanged file share them (a web app opens one per request); a file replaced by a
+        load is another file.
         """
         k = key if isinstance(key, tuple) else (key,)
         if self._writing:          # inside an import the tables change batch by batch: nothing is kept
@@ -569,6 +595,7 @@ class Store:
         return self.con.execute("SELECT count(*) FROM observations").fetchall()[0][0] == 0
 
     def indicators(self, search: str | None = None, *, source: str | None = None) -> pd.DataFrame:
+        """Indicators (by name, id or concept part, or source) with their observation counts and period range."""
         sql = ("SELECT i.*, count(o.value) AS n_obs, min(o.period_start) AS first_period, "
                "max(o.period_end) AS last_period FROM indicators i LEFT JOIN observations o ON o.indicator_id = i.id ")
         where, params = [], []
@@ -581,7 +608,7 @@ class Store:
         if where:
             sql += "WHERE " + " AND ".join(where)
         sql += " GROUP BY ALL ORDER BY i.id"
-        return self.frame(sql, params)
+        return self.derived(("indicators", sql, *params), lambda: self.frame(sql, params))
 
     def indicator(self, indicator_id: str) -> dict:
         """Metadata of one indicator; a clear error with close matches if unknown."""
@@ -1184,14 +1211,28 @@ class Store:
         """Every observation with a value of one area (code), joined to its indicator and area columns."""
         return self.frame(self._BENCH_SQL + " AND o.area_code = ?", [area])
 
-    def benchmark_peer_rows(self, keys: pd.DataFrame) -> pd.DataFrame:
-        """Every area's observations with a value for the (indicator_id, sex, age, category, period_label) of ``keys``."""
+    def benchmark_peer_rows(self, keys: pd.DataFrame, *, areas: Sequence[str] | None = None,
+                            area_types: Sequence[str] | None = None) -> pd.DataFrame:
+        """Every area's values for the (indicator_id, sex, age, category, period_label) of ``keys``:
+        ``key_row`` (the position of the row of ``keys`` it matches), ``area_code``, ``value`` and
+        ``area_type`` (integers instead of the five key columns: a spine has ~500 keys and ~50,000 peers).
+
+        With ``areas`` and/or ``area_types``, only rows of those areas or of areas of those types
+        (one spine row's peers are England, the region, the neighbours and the tier, not every
+        police force or NHS area that publishes the same series).
+        """
         cols = ["indicator_id", "sex", "age", "category", "period_label"]
+        params: list = [keys[c].astype(str).tolist() for c in cols] + [list(range(len(keys)))]
+        where = ""
+        if areas is not None or area_types is not None:
+            where = " WHERE p.area_code IN (SELECT unnest(?)) OR p.area_type IN (SELECT unnest(?))"
+            params += [list(areas or []), list(area_types or [])]
         return self.frame(
-            "SELECT p.* FROM (" + self._BENCH_SQL + ") p JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, "
-            "unnest(?) AS k_age, unnest(?) AS k_cat, unnest(?) AS k_per) k ON p.indicator_id = k.k_ind "
-            "AND p.sex = k.k_sex AND p.age = k.k_age AND p.category = k.k_cat AND p.period_label = k.k_per",
-            [keys[c].astype(str).tolist() for c in cols])
+            "SELECT k.k_row AS key_row, p.area_code, p.value, p.area_type FROM (" + self._BENCH_SQL + ") p "
+            "JOIN (SELECT unnest(?) AS k_ind, unnest(?) AS k_sex, unnest(?) AS k_age, unnest(?) AS k_cat, "
+            "unnest(?) AS k_per, unnest(?) AS k_row) k ON p.indicator_id = k.k_ind "
+            "AND p.sex = k.k_sex AND p.age = k.k_age AND p.category = k.k_cat AND p.period_label = k.k_per" + where,
+            params)
 
     def benchmark_all_rows(self, vs: str, england: str) -> pd.DataFrame:
         """Every local observation with a value beside England's (``vs="england"``) or its region's value.

@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         from ..store import default_store_path
         from ..web import create_app
 
-        web = create_app(store or default_store_path())
+        web = create_app(store or default_store_path(), warm=True)
         V.check_listen(host, port)
         console.print(f"[bold]placeimpact[/] serving {web.state.store_path} (read-only) at http://{host}:{port}/ "
                       "— press Ctrl+C to stop")

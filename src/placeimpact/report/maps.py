@@ -42,7 +42,16 @@ def _data_dirs() -> list[Path]:
 
 
 def load_topology(store: Any = None) -> dict | None:
-    """The ONS TopoJSON as a dict: ``store.boundaries()`` when the store has it, else the data folder; None if absent."""
+    """The ONS TopoJSON as a dict: ``store.boundaries()`` when the store has it, else the data folder; None if absent.
+
+    Parsed once per store (kept with the store's other derived values)."""
+    derived = getattr(store, "derived", None) if store is not None else None
+    if callable(derived):
+        return derived("topology", lambda: _load_topology(store))
+    return _load_topology(store)
+
+
+def _load_topology(store: Any) -> dict | None:
     get = getattr(store, "boundaries", None) if store is not None else None
     if callable(get):
         try:

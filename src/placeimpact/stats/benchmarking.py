@@ -103,9 +103,12 @@ def benchmark_all(store: Store, *, vs: Literal["england", "region"] = "england")
     return out.drop(columns=["tier_group"])
 
 
+_UNITARY_TIER = ("unitary", "metropolitan_district", "london_borough")
+
+
 def _tier(area_type: object) -> str:
     """Fingertips compares single-tier councils together: unitary, metropolitan and London boroughs."""
-    if area_type in ("unitary", "metropolitan_district", "london_borough"):
+    if area_type in _UNITARY_TIER:
         return "unitary_tier"
     return str(area_type) if isinstance(area_type, str) and area_type else "other"
 
@@ -172,43 +175,51 @@ def benchmark_area(
     own = own.reset_index(drop=True)
     own["ci998_computed"] = _fill_998(own)
     key = _SERIES + ["period_label"]
-    wanted = own[key].drop_duplicates()
-    peers = store.benchmark_peer_rows(wanted)
-    peers["category"] = peers["category"].fillna("")
+    wanted = own[key + ["polarity"]].drop_duplicates(key).reset_index(drop=True)
+    # the peers that matter: England, the region, the group and the areas of the same tier
+    tier = _tier(info.get("area_type"))
+    tier_types = [t for t in (info.get("area_type"), *_UNITARY_TIER) if isinstance(t, str) and _tier(t) == tier] \
+        if tier != "other" else []
+    peers = store.benchmark_peer_rows(wanted, areas=[ENGLAND, code, *member_codes]
+                                      + ([str(info["region_code"])] if info.get("region_code") else []),
+                                      area_types=tier_types)
+    k = peers["key_row"].to_numpy()
+    area_of = peers["area_code"].to_numpy(dtype=object)
     if vs == "england":
-        comp = peers[peers["area_code"] == ENGLAND].groupby(key)["value"].first()
+        comp = peers[area_of == ENGLAND].groupby("key_row")["value"].first()
         comparator = "England"
     elif vs == "region":
         region = str(info["region_code"])
-        comp = peers[peers["area_code"] == region].groupby(key)["value"].first()
+        comp = peers[area_of == region].groupby("key_row")["value"].first()
         try:
             comparator = f"{store.area(region).get('name') or region} ({region})"
         except StoreError:
             comparator = region
     else:
-        comp = peers[peers["area_code"].isin(member_codes)].groupby(key)["value"].mean()
+        comp = peers[np.isin(area_of, member_codes)].groupby("key_row")["value"].mean()
         comparator = f"mean of {group_id}"
-    out = own.merge(comp.rename("comparator_value").reset_index(), on=key, how="left")
+    out = own.merge(wanted[key].assign(_row=np.arange(len(wanted))), on=key, how="left")
+    out["comparator_value"] = out["_row"].map(comp)
     out["comparator"] = comparator
     out = _label_columns(out, out["comparator_value"])
     pol = out["polarity"].where(out["polarity"].isin(["high_is_good", "low_is_good"]), "no_judgement")
     # rank within the comparator group (area + neighbours)
     if member_codes:
-        grp = peers[peers["area_code"].isin(member_codes + [code])].copy()
-        gp = grp["polarity"].where(grp["polarity"].isin(["high_is_good", "low_is_good"]), "no_judgement")
-        grp["rank"], grp["n_ranked"] = rank_in_group(grp["value"], grp.groupby(key).ngroup().to_numpy(),
-                                                     polarity=gp.to_numpy())
-        mine = grp.loc[grp["area_code"] == code, key + ["rank", "n_ranked"]].drop_duplicates(key)
-        out = out.merge(mine, on=key, how="left")
+        in_group = np.isin(area_of, member_codes + [code])
+        kp = wanted["polarity"].to_numpy(dtype=object)[k[in_group]]
+        gp = np.where(np.isin(kp, ["high_is_good", "low_is_good"]), kp, "no_judgement")
+        rank, n_ranked = rank_in_group(peers["value"].to_numpy(dtype=float)[in_group], k[in_group], polarity=gp)
+        mine = pd.DataFrame({"_row": k[in_group], "rank": rank, "n_ranked": n_ranked})[area_of[in_group] == code]
+        out = out.merge(mine.drop_duplicates("_row"), on="_row", how="left")
     else:
         out["rank"], out["n_ranked"] = np.nan, np.nan
     # quintile among areas of the same tier
-    tier = _tier(info.get("area_type"))
-    same = peers[peers["area_type"].map(_tier) == tier].copy() if tier != "other" else peers.iloc[:0]
-    if len(same):
-        same["quintile"], same["_spans"] = tie_safe_quintiles(same["value"], same.groupby(key).ngroup().to_numpy())
-        mine = same.loc[same["area_code"] == code, key + ["quintile", "_spans"]].drop_duplicates(key)
-        out = out.merge(mine, on=key, how="left")
+    same = np.array([_tier(t) == tier for t in peers["area_type"].to_numpy(dtype=object)], dtype=bool) \
+        if tier != "other" else np.zeros(len(peers), dtype=bool)
+    if same.any():
+        quint, spans = tie_safe_quintiles(peers["value"].to_numpy(dtype=float)[same], k[same])
+        mine = pd.DataFrame({"_row": k[same], "quintile": quint, "_spans": spans})[area_of[same] == code]
+        out = out.merge(mine.drop_duplicates("_row"), on="_row", how="left")
     else:
         out["quintile"], out["_spans"] = np.nan, False
     out["quintile_label"] = quintile_label(out["quintile"], pol.to_numpy(), out["_spans"].fillna(False).to_numpy(bool))

@@ -38,7 +38,7 @@ from ..store import Store
 from . import frameworks, models, pages, security
 from .convert import records
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "warm_up"]
 
 log = logging.getLogger("placeimpact.web")
 
@@ -118,8 +118,45 @@ def _comparators(text: str | None) -> str | tuple[str, ...] | None:
     return parts[0]
 
 
-def create_app(store_path: str | Path) -> FastAPI:
+def warm_up(store_path: str | Path) -> None:
+    """Do once what every first page would: import the modules behind the pages and evaluations, and
+    compute the store's shared reference values (area register, indicators, breakdown choices, boundary
+    changes, map outlines), so the first visitor waits no longer than the next."""
+    from ..evaluation import run as _run  # noqa: F401 - imported for its cost, now rather than on a first request
+    from ..methods import METHODS, get_method
+    from ..panel import _preferred_breakdown
+    from ..panel_rules import recode_sources
+    from ..report import maps
+    from ..stats import benchmarking as _bench  # noqa: F401
+
+    for name in METHODS:
+        get_method(name)
+    for template in _ENV.list_templates(extensions=["j2"]):
+        _ENV.get_template(template)        # compiled once, kept by the environment
+    try:
+        with security.open_store(str(store_path)) as s:
+            s.areas(upper_tier=True)
+            s.indicators()
+            recode_sources(s, [])
+            ids = s.indicators()["id"].tolist()
+            if ids:
+                try:
+                    _preferred_breakdown(s, ids[0])
+                except Exception:  # noqa: BLE001 - an indicator without rows: nothing to warm
+                    pass
+            topo = maps.load_topology(s)
+            if topo is not None:
+                for layer in ("utla", "ltla"):
+                    maps.area_paths(topo, layer)
+    except Exception:  # noqa: BLE001 - warming is a courtesy: the first request reports any real problem
+        log.debug("warm-up skipped", exc_info=True)
+
+
+def create_app(store_path: str | Path, *, warm: bool = False) -> FastAPI:
     """The web app over the store at ``store_path`` (opened read-only for each request).
+
+    ``warm`` starts :func:`warm_up` in a background thread (``placeimpact serve`` does), so the
+    first page is as quick as the later ones.
 
     Raises
     ------
@@ -133,6 +170,10 @@ def create_app(store_path: str | Path) -> FastAPI:
     app = FastAPI(title="placeimpact", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.state.store_path = str(path)
+    if warm:
+        import threading
+
+        threading.Thread(target=warm_up, args=(str(path),), name="placeimpact-warm-up", daemon=True).start()
     security.install(app, docs_url="/api/docs")   # limits, HEAD, security headers (outermost: even on a 500)
 
     @contextmanager

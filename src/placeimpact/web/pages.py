@@ -343,15 +343,10 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
         return page("indicator.html.j2", **_indicator_context(ind, vals, sex, age, focal, topo))
 
 
-_TOPO: dict[str, Any] = {}
-
-
 def _topology(s: Store) -> Any:
     from ..report import maps
 
-    if "topo" not in _TOPO:
-        _TOPO["topo"] = maps.load_topology(s)
-    return _TOPO["topo"]
+    return maps.load_topology(s)      # parsed once per store file (Store.derived), so a reload is seen
 
 
 def _position_map(topo: Any, code: str, name: str) -> str:
