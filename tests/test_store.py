@@ -174,3 +174,27 @@ def test_reads_answered_during_a_load(tmp_path, data_dir):
     assert answered >= 5                           # reads really happened while the load ran
     with open_store(store, read_only=True) as r:   # and the new store is in place
         assert r.frame("SELECT count(*) AS n FROM indicators WHERE id = 'ons-els:claimant-count'")["n"][0] == 1
+
+
+def test_derived_values_are_forgotten_when_the_store_changes(tmp_path):
+    # read-only stores of one file share derived values (groups here); a write makes them stale, so a
+    # later read-only store of the changed file must see the change, as must the writer itself
+    import pandas as pd
+
+    path = tmp_path / "s.duckdb"
+    row = {"group_id": "g", "focal_area": "E08000010", "member_area": "E08000001", "rank": 1}
+    with open_store(path) as w:
+        w.save_group(pd.DataFrame([row]))
+        assert w.groups(group_id="g")["member_area"].tolist() == ["E08000001"]
+        w.save_group(pd.DataFrame([row, {**row, "member_area": "E08000002", "rank": 2}]))
+        assert w.groups(group_id="g")["member_area"].tolist() == ["E08000001", "E08000002"]
+    with open_store(path, read_only=True) as r:
+        assert len(r.groups(group_id="g")) == 2
+    with open_store(path, read_only=True) as r:
+        got = r.groups(group_id="g")
+        got.loc[0, "member_area"] = "changed by the caller"      # a copy: the shared value is not touched
+        assert r.groups(group_id="g")["member_area"].tolist() == ["E08000001", "E08000002"]
+    with open_store(path) as w:
+        w.save_group(pd.DataFrame([{**row, "member_area": "E08000003"}]))
+    with open_store(path, read_only=True) as r:
+        assert r.groups(group_id="g")["member_area"].tolist() == ["E08000003"]
