@@ -259,9 +259,10 @@ class Store:
             value = self._derived[k]
         except KeyError:
             value = self._derived[k] = compute()
-        if isinstance(value, pd.DataFrame):
-            return value.copy()
-        return value.copy() if isinstance(value, (dict, list, set)) else value
+        if value is None or isinstance(value, (str, bytes, int, float, tuple)):
+            return value
+        copy = getattr(value, "copy", None)    # frames, dicts, lists (no isinstance on pandas: it may not be imported)
+        return copy() if callable(copy) else value
 
     def _forget_derived(self) -> None:
         self._derived.clear()

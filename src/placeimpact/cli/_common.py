@@ -12,13 +12,14 @@ import typer
 from rich.console import Console
 
 from .._lazy import lazy_module
-from ..store import Store, default_store_path
 from . import _validate as V
 from ._rows import cell_text
 from ._rows import emit_rows as _emit_rows
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..store import Store
 else:  # deferred: 'series' prints rows without pandas (start-up time)
     pd = lazy_module("pandas")
 
@@ -43,10 +44,16 @@ progress_console = Console(stderr=True, highlight=False)
 
 
 def open_for_read(store: Path | None) -> Store:
+    """The store read-only (duckdb is imported here, not when the command line is built: '--help' needs none)."""
+    from ..store import Store, default_store_path
+
     return Store(store or default_store_path(), read_only=True)
 
 
 def open_for_write(store: Path | None) -> Store:
+    """The store for writing."""
+    from ..store import Store, default_store_path
+
     return Store(store or default_store_path())
 
 
