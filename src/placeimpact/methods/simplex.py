@@ -49,7 +49,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
 from ..errors import InputError
 
@@ -282,6 +281,8 @@ def _active_set(Xc, Yc, allowed, fv, kappa, thresh, maxit):
 
 def _fallback(Xc, yc, allowed_row, kappa):
     """Exact per-problem solve via NNLS on [B; k 1^T] u ~ [0; k], then support polish. Returns w (N,)."""
+    from scipy.optimize import nnls     # rarely needed; scipy.optimize costs ~0.15 s to import
+
     n = Xc.shape[1]
     cols = np.flatnonzero(allowed_row)
     B = Xc[:, cols] - yc[:, None]
