@@ -113,6 +113,8 @@ def _comparators(text: str | None) -> str | tuple[str, ...] | None:
     if not text:
         return None
     parts = [p for p in re.split(r"[\s,]+", text) if p]
+    if not parts:                        # only separators: repeated blank values (",", ", ,")
+        return None
     if len(parts) > 1 or _GSS.match(parts[0]):
         return tuple(p.upper() for p in parts)
     return parts[0]
