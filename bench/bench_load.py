@@ -8,8 +8,11 @@ as a whole command (a new process: interpreter start, imports, store open, query
 
 *Load*: ``Store.load(../shared/data)`` into a new store file, median wall time of
 ``--repeats`` runs; rows/s = observations + comparator rows + area rows written / time.
-Peer in the same run: reading the same CSV files as text with ``pandas.read_csv`` only
-(``dtype=str``), the parsing floor every reader pays before validation and import.
+Peers in the same run: reading the same CSV files as text with ``pandas.read_csv`` only
+(``dtype=str``), the parsing floor every reader pays before validation and import; and
+DuckDB's own ``read_csv_auto`` of every one of those CSV files into a table of a new database
+file (issue 12's floor: the load within 2x of it). Neither peer reads the Excel and JSON files
+the load also reads, validates anything, or keeps provenance.
 
 *Series*: median (and minimum) wall time of ``--series-repeats`` runs of the installed
 ``placeimpact`` command, output discarded, after the store exists; CPU time (user + sys)
@@ -55,6 +58,17 @@ def _peer_parse() -> float:
     return time.perf_counter() - t0
 
 
+def _peer_duckdb(tmp: Path) -> float:
+    import duckdb
+
+    t0 = time.perf_counter()
+    con = duckdb.connect(str(tmp / f"floor-{time.monotonic_ns()}.duckdb"))
+    for i, p in enumerate(sorted(DATA.rglob("*.csv"))):
+        con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv_auto(?)", [str(p)])
+    con.close()
+    return time.perf_counter() - t0
+
+
 def _run(cmd: list[str], repeats: int) -> tuple[float, float, float]:
     """(median wall, min wall, median CPU) seconds of a command, output discarded."""
     walls, cpus = [], []
@@ -89,6 +103,9 @@ def main() -> None:
               f"({', '.join(f'{t:.2f}' for t in times)}); {rows:,} rows, {rows / load:,.0f} rows/s; "
               f"target < 30 s: {'met' if load < 30 else 'NOT met'}")
         print(f"  peer: pandas.read_csv of the same CSVs as text only: {peer:.2f} s; ratio ours/peer {load / peer:.2f}")
+        duck = statistics.median(_peer_duckdb(Path(tmp)) for _ in range(args.repeats))
+        print(f"  peer: DuckDB read_csv_auto of the same CSVs into tables: {duck:.2f} s; ratio ours/peer "
+              f"{load / duck:.2f} (issue 12 target <= 2: {'met' if load <= 2 * duck else 'NOT met'})")
 
         store = str(Path(tmp) / "load0.duckdb")
         env_cmd = [str(BIN / "placeimpact"), "series", "--area", "Wigan", "--indicator", INDICATOR, "--store", store]
