@@ -57,3 +57,15 @@ def test_sql_lives_only_in_the_store():
             continue
         assert not sql.search(path.read_text(encoding="utf-8")), f"{rel} writes SQL; add a typed Store method"
         assert ".frame(" not in path.read_text(encoding="utf-8"), f"{rel} sends SQL through Store.frame"
+
+
+def test_test_oracles_are_never_imported_by_the_package():
+    """statsmodels, diff-diff, pysyncon and Clarabel check our numbers in tests; the package must run
+    without them (they are test extras, not dependencies)."""
+    oracles = {"statsmodels", "diff_diff", "pysyncon", "clarabel"}
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            hit = {n.split(".")[0] for n in names} & oracles
+            assert not hit, f"{path.relative_to(SRC).as_posix()} imports the test oracle {sorted(hit)}"

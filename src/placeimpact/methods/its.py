@@ -14,7 +14,7 @@ Errors are serially correlated and, for rolling periods, overlapping: they are m
 as annual AR(1) noise averaged over the years each period covers, with the AR coefficient
 estimated by REML pooled over the focal area and its comparators (:mod:`._gls`), and
 inference uses t on ``n - 4`` degrees of freedom. An OLS fit with Newey-West (HAC)
-standard errors (statsmodels) is reported in the diagnostics for comparison only: at these
+standard errors (as statsmodels computes them) is reported in the diagnostics for comparison only: at these
 series lengths it is over-confident (see ``bench/bench_simulation.py``).
 
 The projection is checked, not just fitted: when the counterfactual (the pre-reform line
