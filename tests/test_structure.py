@@ -69,3 +69,15 @@ def test_test_oracles_are_never_imported_by_the_package():
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
             hit = {n.split(".")[0] for n in names} & oracles
             assert not hit, f"{path.relative_to(SRC).as_posix()} imports the test oracle {sorted(hit)}"
+
+
+def test_methods_never_read_the_store():
+    """The estimators are pure functions of a panel: nothing in methods/ imports the store, the
+    evaluation layer or a face (runner.py's forwarding of moved names happens on first use only)."""
+    banned = ("store", "evaluation", "report", "cli", "web", "screen", "sources")
+    for path in sorted((SRC / "methods").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:                      # module level
+            if isinstance(node, ast.ImportFrom) and node.level == 2:
+                assert (node.module or "").split(".")[0] not in banned, f"methods/{path.name} imports {node.module}"
+        assert "Store" not in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}, f"methods/{path.name} uses Store"
