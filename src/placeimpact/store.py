@@ -533,6 +533,9 @@ class Store:
 
     def former_codes(self, code: str) -> list[str]:
         """The codes an area was published under before an exact recode (most recent first)."""
+        if ("exact_recodes",) not in self._derived and not self.con.execute(
+                "SELECT 1 FROM areas WHERE contains(replaced_by, ?) LIMIT 1", [code]).fetchall():
+            return []          # no area names it as successor, so no chain ends at it (one cheap lookup)
         return sorted((o for o, n in self.exact_recodes().items() if n == code), reverse=True)
 
     def _upsert_areas(self, areas: pd.DataFrame, *, authoritative: bool) -> None:

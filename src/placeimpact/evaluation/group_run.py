@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Mapping, Sequence
 
 from ..errors import FrameworkError, InputError, MethodError, StoreError
@@ -65,6 +65,14 @@ for _k, _v in GROUP_METHOD_NAMES.items():
     METHOD_NAMES.setdefault(_k, _v)
 
 
+def start_words(starts: Sequence[date]) -> str:
+    """One start as "1 April 2016"; several as "staggered starts from April 2011 to April 2016"."""
+    ordered = sorted(set(starts))
+    if len(ordered) == 1:
+        return f"{ordered[0].day} {ordered[0]:%B %Y}"
+    return f"staggered starts from {ordered[0]:%B %Y} to {ordered[-1]:%B %Y}"
+
+
 @dataclass(frozen=True, eq=False)
 class GroupInfo:
     """What the group section of a report needs."""
@@ -77,6 +85,12 @@ class GroupInfo:
     leave_one_out: Mapping[int, list[dict[str, Any]]] = field(default_factory=dict)
     aggregate_outcomes: tuple[int, ...] = ()
     headline_method: str = HEADLINE_GROUP_METHOD
+
+    def start_text(self) -> str:
+        """The reform start for a report's header: "reform start 1 April 2016", or "staggered starts from
+        April 2011 to April 2016"."""
+        text = start_words(self.treated.starts)
+        return text if text.startswith("staggered") else f"reform start {text}"
 
     def removed_text(self) -> str:
         t = [self.removed_names.get(c, c) for c, why in self.removed.items() if why == "treated"]
@@ -235,9 +249,7 @@ def evaluate_group(store, fw: Framework, *, methods: Sequence[str] | None = None
                 if panel is not None else (), periods=period_counts(panel) if panel is not None else {},
                 error=err))
     findings = _findings(runs, area_code, label_group)
-    starts = sorted(set(group.starts))
-    when = (f"{starts[0].day} {starts[0]:%B %Y}" if len(starts) == 1 else
-            f"staggered starts from {starts[0]:%B %Y} to {starts[-1]:%B %Y}")
+    when = start_words(group.starts)
     removed_names = {c: str(name_of.get(c) or c) for c in removed}
     info = GroupInfo(treated=group, removed=removed, removed_names=removed_names, exclude=tuple(excl), panels=panels,
                      leave_one_out=loo, aggregate_outcomes=tuple(agg_outcomes))

@@ -18,7 +18,13 @@ from matplotlib.figure import Figure
 from ..methods.result import MethodResult
 from .charts import COLOURS
 
-_RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+#: natural width of every group chart: the report shows charts at 510-600 px (``.fig svg``), so at 5.3 in
+#: (509 px) nothing is scaled down and 9 pt text stays at least 12 px, over the 11 px floor
+WIDTH_IN = 5.3
+#: the smallest text on a group chart, in points (9 pt = 12 px)
+SMALL_PT = 9
+
+_RC = {"svg.fonttype": "none", "font.size": SMALL_PT, "axes.spines.top": False, "axes.spines.right": False,
        "font.family": ["DejaVu Sans", "sans-serif"]}
 
 
@@ -50,6 +56,13 @@ def inline_svg(svg: str, *, prefix: str, title: str = "") -> str:
 __all__ = ["forest_chart", "event_chart", "small_multiples", "group_context"]
 
 
+def _wrap(title: str, width: int = 58) -> str:
+    """A chart title in lines that fit the chart's width (long indicator names would be cut off)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) or title
+
+
 def _c(key: str, default: str) -> str:
     return COLOURS.get(key, default) if isinstance(COLOURS, dict) else default
 
@@ -58,7 +71,7 @@ def forest_chart(res: MethodResult, title: str) -> Figure:
     """Each treated area's effect with its interval, and the aggregate."""
     rows = list(res.per_area)
     n = len(rows)
-    fig = Figure(figsize=(6.4, 0.32 * n + 1.2))
+    fig = Figure(figsize=(WIDTH_IN, 0.34 * n + 1.3))
     ax = fig.subplots()
     y = np.arange(n)[::-1]
     est = np.array([float(r["estimate"]) for r in rows])
@@ -71,10 +84,10 @@ def forest_chart(res: MethodResult, title: str) -> Figure:
     ok = np.isfinite(lo) & np.isfinite(hi)
     ax.hlines(y[ok], lo[ok], hi[ok], color="#333333", lw=1.2)
     ax.plot(est, y, "o", color=COLOURS["area"], ms=5)
-    ax.set_yticks(y, [str(r["area_name"]) for r in rows], fontsize=8)
-    ax.set_title(title, fontsize=9, loc="left")
-    ax.set_xlabel("effect (indicator units)", fontsize=8)
-    ax.tick_params(axis="x", labelsize=8)
+    ax.set_yticks(y, [str(r["area_name"]) for r in rows], fontsize=SMALL_PT)
+    ax.set_title(_wrap(title), fontsize=SMALL_PT + 1, loc="left")
+    ax.set_xlabel("effect (indicator units)", fontsize=SMALL_PT)
+    ax.tick_params(axis="x", labelsize=SMALL_PT)
     fig.tight_layout()
     return fig
 
@@ -88,17 +101,17 @@ def event_chart(res: MethodResult, title: str) -> Figure | None:
     est = np.array([np.nan if x is None else x for x in ev["estimate"]], float)
     lo = np.array([np.nan if x is None else x for x in ev.get("ci_low", [None] * len(e))], float)
     hi = np.array([np.nan if x is None else x for x in ev.get("ci_high", [None] * len(e))], float)
-    fig = Figure(figsize=(6.4, 2.8))
+    fig = Figure(figsize=(WIDTH_IN, 2.9))
     ax = fig.subplots()
     ok = np.isfinite(lo) & np.isfinite(hi)
     ax.fill_between(e[ok], lo[ok], hi[ok], color="#cfe3f5", step=None, label="95% CI")
     ax.plot(e, est, "o-", color=COLOURS["area"], ms=4, lw=1.2, label="effect")
     ax.axhline(0, color="#555555", lw=0.8, ls="--")
     ax.axvline(-0.5, color=COLOURS["reform"], lw=1, ls=":")
-    ax.set_xlabel("periods since each area's reform start (0 = first period after it)", fontsize=8)
-    ax.set_title(title, fontsize=9, loc="left")
-    ax.tick_params(labelsize=8)
-    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    ax.set_xlabel("periods since each area's start (0 = first period after it)", fontsize=SMALL_PT)
+    ax.set_title(_wrap(title), fontsize=SMALL_PT + 1, loc="left")
+    ax.tick_params(labelsize=SMALL_PT)
+    ax.legend(fontsize=SMALL_PT, frameon=False, loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -107,9 +120,11 @@ def small_multiples(gp, title: str) -> Figure:
     """Each treated area's gap to the clean comparators' mean over time, its own start marked."""
     p = gp.panel
     k = gp.n_treated
-    cols = min(5, k)
+    from matplotlib.ticker import MaxNLocator
+
+    cols = min(3, k)
     rows = int(math.ceil(k / cols))
-    fig = Figure(figsize=(1.6 * cols + 0.6, 1.35 * rows + 0.7))
+    fig = Figure(figsize=(WIDTH_IN, 1.55 * rows + 0.8))
     axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)).ravel()
     donors = p.values[k:]
     with np.errstate(all="ignore"):
@@ -124,9 +139,11 @@ def small_multiples(gp, title: str) -> Figure:
         ax.plot(p.t, gap, "-", color=COLOURS["area"], lw=1.1)
         s = gp.starts[i]
         ax.axvline(s.year + (s.timetuple().tm_yday - 1) / 365.25, color=COLOURS["reform"], lw=0.8, ls=":")
-        ax.set_title(str(p.area_names[i]), fontsize=7)
-        ax.tick_params(labelsize=6)
-    fig.suptitle(title, fontsize=9, x=0.01, ha="left")
+        ax.set_title(str(p.area_names[i]), fontsize=SMALL_PT)
+        ax.tick_params(labelsize=SMALL_PT)
+        ax.xaxis.set_major_locator(MaxNLocator(3, integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+    fig.suptitle(_wrap(title, 70), fontsize=SMALL_PT + 1, x=0.01, ha="left")
     fig.tight_layout()
     return fig
 
