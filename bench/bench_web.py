@@ -10,7 +10,7 @@ under 1 s.
 The server runs in its own process (``placeimpact serve``), started and stopped here; the load
 test stops by itself after ``--duration`` seconds. The "first request" of the evaluation is
 timed from the first GET to the moment the report is ready, polling every 0.1 s (a browser
-follows the progress page's one-second refresh, so it sees the report up to a second later).
+follows the progress page's one-second polling, so it sees the report up to a second later).
 Same-run ratios are printed against the cheapest route (``/favicon.ico``, the server's floor).
 """
 
@@ -128,7 +128,7 @@ def main() -> None:
             t = time.perf_counter()
             while True:
                 r = c.get(EVALUATE)
-                if 'http-equiv="refresh"' not in r.text:
+                if r.headers.get("x-evaluation") != "running":
                     break
                 time.sleep(0.1)
             first = time.perf_counter() - t

@@ -176,7 +176,7 @@ def create_app(store_path: str | Path, *, warm: bool = False) -> FastAPI:
         import threading
 
         threading.Thread(target=warm_up, args=(str(path),), name="placeimpact-warm-up", daemon=True).start()
-    security.install(app, docs_url="/api/docs")   # limits, HEAD, security headers (outermost: even on a 500)
+    security.install(app)   # limits, HEAD, security headers (outermost: even on a 500)
 
     @contextmanager
     def store() -> Iterator[Store]:

@@ -4,8 +4,10 @@ Pages
     ``/``                         search areas; the evaluation form (GET, so every evaluation has a URL)
     ``/evaluate?framework=&area=&start=[&until=&group=]``
                                   the evidence report. The first visit starts the evaluation in the
-                                  background and answers with a progress page that refreshes itself
-                                  (``<meta http-equiv="refresh">``, no script) until the report is ready;
+                                  background and answers with a progress page (header ``X-Evaluation:
+                                  running``) whose one small script asks the same address (HEAD) each
+                                  second and opens the report when the work is done (no meta refresh,
+                                  which would reload the page under a screen reader every second);
                                   reports are cached by their parameters and the store's version (its
                                   file's size and modification time), so a second visit is immediate.
                                   Form errors come back on the form, next to their field, values kept.
@@ -14,7 +16,8 @@ Pages
                                   row and the area's place on the map
     ``/indicator/{id}``           one indicator for every council: ranked with 95% intervals, funnel plot, map
 
-Every page is server-rendered HTML with no script and no external file.
+Every page is server-rendered HTML with no external file; the progress page's polling script is the
+only script (allowed by its hash in the Content-Security-Policy, and fetching from this server only).
 """
 
 from __future__ import annotations
@@ -254,7 +257,10 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
         if fut.done():
             return evaluate_page(request)
         url = "/evaluate?" + urlencode({k: v for k, v in form.items() if v})
-        return page("progress.html.j2", url=url, elapsed=time.monotonic() - started, form=form)
+        resp = page("progress.html.j2", url=url, elapsed=time.monotonic() - started, form=form)
+        resp.headers["X-Evaluation"] = "running"        # what the progress page's script asks for
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     @app.post("/evaluate", include_in_schema=False)
     async def evaluate_post(request: Request) -> Response:

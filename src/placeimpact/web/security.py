@@ -7,7 +7,7 @@
 - answers ``HEAD`` on every ``GET`` route (the ``GET`` response's headers, no body);
 - adds security headers to every response: a Content-Security-Policy with no inline script
   (an inline script is allowed only by its SHA-256 hash, computed from the page itself: the
-  API docs page), ``frame-ancestors 'none'``, ``X-Content-Type-Options: nosniff``,
+  evaluation's progress page, which may fetch from this server only), ``frame-ancestors 'none'``, ``X-Content-Type-Options: nosniff``,
   ``Referrer-Policy: no-referrer``, ``X-Frame-Options: DENY``.
 
 :func:`scrub` is applied to every message a response carries: absolute paths become their
@@ -64,7 +64,8 @@ _SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL |
 
 
 def csp_for(html: bytes | None = None, extra: dict[str, str] | None = None) -> str:
-    """The Content-Security-Policy: no script, unless ``html`` has inline scripts, then only those (by hash)."""
+    """The Content-Security-Policy: no script, unless ``html`` has inline scripts, then only those (by hash),
+    which may fetch from this server only."""
     policy = dict(_BASE_CSP)
     for k, v in (extra or {}).items():
         policy[k] = v
@@ -72,6 +73,7 @@ def csp_for(html: bytes | None = None, extra: dict[str, str] | None = None) -> s
         hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'" for m in _SCRIPT.findall(html)]
         if hashes:
             policy["script-src"] = " ".join(hashes + ([policy["script-src"]] if "script-src" in policy else []))
+            policy.setdefault("connect-src", "'self'")      # those scripts may ask this server, and no other
     return "; ".join(f"{k} {v}" for k, v in policy.items())
 
 
@@ -263,18 +265,15 @@ class SecurityMiddleware:
         return wrapped
 
 
-def install(app: Any, *, docs_url: str | None = None) -> None:
+def install(app: Any, *, hashed_paths: tuple[str, ...] = ("/evaluate",)) -> None:
     """Wrap ``app`` (a FastAPI app) in :class:`SecurityMiddleware`, outside even its 500 handler.
 
-    ``docs_url`` is the interactive API docs page: its inline script is allowed by hash, and the
-    Swagger UI files it names on a CDN by address (the rest of the app allows no script at all).
+    Pages at ``hashed_paths`` may carry inline scripts (the evaluation's progress page does): each is
+    allowed by its SHA-256 in that response's Content-Security-Policy, with fetches to this server
+    only; every other response allows no script at all.
     """
     build = app.build_middleware_stack
-    extra = {docs_url: {"script-src": "https://cdn.jsdelivr.net",
-                        "style-src": "https://cdn.jsdelivr.net 'unsafe-inline'",
-                        "img-src": "'self' data: https://fastapi.tiangolo.com", "connect-src": "'self'"}} \
-        if docs_url else {}
-    app.build_middleware_stack = lambda: SecurityMiddleware(build(), hashed_paths=tuple(extra), csp_extra=extra)
+    app.build_middleware_stack = lambda: SecurityMiddleware(build(), hashed_paths=hashed_paths)
 
 
 def csv_response(df: Any, filename: str) -> Any:
