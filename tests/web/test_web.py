@@ -321,6 +321,25 @@ def test_packaged_generic_framework_is_the_shipped_one():
     """The fallback copy in the package (for installs without frameworks/) must not drift."""
     from placeimpact.web import frameworks
 
-    packaged = ROOT / "src" / "placeimpact" / "evaluation" / "generic-upper-tier.yaml"
-    assert packaged.read_bytes() == (ROOT / "frameworks" / "generic-upper-tier.yaml").read_bytes()
-    assert set(frameworks.available()) == {"generic-upper-tier", "wigan-deal"}
+    for name in ("generic-upper-tier", "generic-lower-tier"):
+        packaged = ROOT / "src" / "placeimpact" / "evaluation" / f"{name}.yaml"
+        assert packaged.read_bytes() == (ROOT / "frameworks" / f"{name}.yaml").read_bytes()
+    assert set(frameworks.available()) == {"generic-upper-tier", "generic-lower-tier", "wigan-deal",
+                                           "greater-manchester-devolution"}
+
+
+def test_districts_and_groups_are_evaluated_from_the_form(client):
+    """A district with the district framework, a combined authority's councils as a group, and the group
+    example (which names its own areas) pass the form; a council of the wrong tier is told which to choose."""
+    r = _evaluate(client, {"framework": "generic-lower-tier", "area": "Preston", "start": "2015"})
+    assert r.status_code == 200 and 'id="answer-sentence"' in r.text and "Preston" in r.text
+    wrong = client.get("/evaluate", params={"framework": "generic-lower-tier", "area": "Lancashire", "start": "2015"})
+    assert wrong.status_code == 400 and "Lancashire is not a district council" in wrong.text
+    wrong = client.get("/evaluate", params={"framework": "generic-upper-tier", "area": "Preston", "start": "2015"})
+    assert wrong.status_code == 400 and "choose the district framework" in wrong.text
+    for params in ({"framework": "generic-upper-tier", "area": "E47000007", "start": "2017-05"},
+                   {"framework": "greater-manchester-devolution"}):
+        first = client.get("/evaluate", params=params)          # accepted: the report, or its progress page
+        assert first.status_code == 200, first.text[-1500:]
+    found = client.get("/", params={"q": "preston"}).text
+    assert "/?framework=generic-lower-tier&amp;area=E07000123#evaluate" in found

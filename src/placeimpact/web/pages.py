@@ -132,6 +132,26 @@ def _form_values(params: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+#: codes that stand for a group of upper-tier councils (evaluated together, each against clean comparators)
+_GROUP_PREFIXES = ("E47", "E12")
+
+
+def _tier_problem(area: Mapping[str, Any], code: str, tier: str) -> dict[str, str]:
+    """``{"area": message}`` when the area is not of the tier the chosen framework evaluates, else ``{}``."""
+    name = area.get("name") or code
+    if tier == "lower":
+        if area.get("lower_tier"):
+            return {}
+        return {"area": f"{name} is not a district council; the district framework evaluates lower-tier councils "
+                        "(districts, unitaries, metropolitan and London boroughs). For a county choose the "
+                        "upper-tier framework."}
+    if area.get("upper_tier") or code.startswith(_GROUP_PREFIXES):
+        return {}
+    return {"area": f"{name} is not an upper-tier council; this framework evaluates counties, unitaries, metropolitan "
+                    "and London boroughs, or a combined authority's or region's councils as a group. For a district "
+                    "choose the district framework."}
+
+
 def _date_ok(text: str) -> bool:
     from ..periods import parse_date
 
@@ -160,13 +180,16 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
 
         found = s.areas(q.strip(), councils_first=True) if q.strip() else None
         hint = s.area_hint(q.strip()) if found is not None and found.empty else ""
-        choices = s.areas(upper_tier=True)[["code", "name"]]
+        councils = s.areas()       # current councils of either tier, and combined authorities and regions
+        tiered = councils["upper_tier"].fillna(False).astype(bool) | councils["lower_tier"].fillna(False).astype(bool)
+        choices = councils[(tiered | councils["code"].str.startswith(_GROUP_PREFIXES))
+                           & councils["valid_to"].isna()][["code", "name"]]
         groups = s.groups()
         groups = (groups.groupby("group_id")["focal_area"].nunique().rename("n_areas").reset_index()
                   .sort_values(["n_areas", "group_id"], ascending=[False, True])) if len(groups) else \
             pd.DataFrame(columns=["group_id", "n_areas"])
         return {"q": q, "hint": hint if hint.startswith("Did you mean") else "",
-                "found": records(found[["code", "name", "area_type", "upper_tier", "region_name"]])
+                "found": records(found[["code", "name", "area_type", "upper_tier", "lower_tier", "region_name"]])
                 if found is not None else None,
                 "choices": records(choices), "groups": records(groups), "frameworks": frameworks.available(),
                 "counts": s.counts(), "form": dict(form), "errors": dict(errors or {})}
@@ -180,15 +203,12 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
             fw = load_framework(frameworks.framework_path(form["framework"]))
         except PlaceImpactError as exc:
             return {"framework": web_message(exc)}
-        if not form["area"] and fw.area is None:
+        if not form["area"] and fw.area is None and not fw.areas:      # a group framework names its own areas
             errors["area"] = "Fill in the area: a council's name or code, such as Wigan or E08000010."
         elif form["area"]:
             try:
                 code = s.resolve_area(form["area"])
-                if not s.area(code).get("upper_tier"):
-                    errors["area"] = (f"{s.area(code).get('name') or code} is not an upper-tier council; the shipped "
-                                      "frameworks evaluate upper-tier councils (counties, unitaries, metropolitan and "
-                                      "London boroughs).")
+                errors.update(_tier_problem(s.area(code), code, frameworks.tier(form["framework"])))
             except StoreError as exc:
                 errors["area"] = web_message(exc)
         if not form["start"] and fw.reform_start is None:
