@@ -87,8 +87,10 @@ def test_spine_cell_puts_england_in_the_middle_and_best_to_the_right():
 def test_answer_sentence_counts_every_verdict_kind():
     s = answer_sentence({"improved": 2, "no_clear_change": 0, "worse": 1, "mixed": 5, "not_assessed": 12})
     assert s == ("Mixed evidence: 2 outcomes improved relative to comparable councils, 1 worsened, "
-                 "5 show mixed evidence and 12 could not be tested with the data held.")
+                 "5 showed mixed evidence and 12 could not be tested with the data held.")
     assert answer_sentence({"improved": 0, "worse": 0, "no_clear_change": 3}).startswith("No clear evidence either way")
+    one = answer_sentence({"improved": 0, "worse": 0, "mixed": 1, "no_clear_change": 1})
+    assert "1 showed mixed evidence" in one and "1 showed no clear change" in one     # one verb form for 1 and many
 
 
 def test_topojson_decoding_matches_a_hand_made_square():

@@ -121,6 +121,7 @@ def test_a_group_report_fits_the_screen_and_passes_axe(group_report, chromium_pa
     with chromium_page(WIDTHS[name]) as (page, log):
         page.goto(group_report.resolve().as_uri(), wait_until="load")
         meta = page.locator("p.meta").first.inner_text()
+        closed = (page.locator("details.group-outcome").count(), page.locator("details.group-outcome[open]").count())
         found = {"overflow": page_checks.overflow_px(page), "axe": page_checks.axe(page)}
         page_checks.open_all_details(page)
         found.update(overflow_open=page_checks.overflow_px(page), smallest=page_checks.smallest_chart_text(page),
@@ -131,3 +132,4 @@ def test_a_group_report_fits_the_screen_and_passes_axe(group_report, chromium_pa
     assert found["smallest"] >= 11, found
     assert found["axe"] == [] and found["axe_open"] == [], found
     assert found["group_charts"] >= 2
+    assert closed[0] >= 1 and closed[1] == 0         # each outcome's by-area charts are closed until asked for

@@ -33,8 +33,8 @@ __all__ = ["evaluate_group", "GroupInfo", "GROUP_METHOD_NAMES", "GROUP_METHOD_TE
 HEADLINE_GROUP_METHOD = "staggered_did"
 
 GROUP_METHOD_NAMES: dict[str, str] = {
-    "staggered_did": "Staggered DiD (Callaway-Sant'Anna)",
-    "imputation_did": "Imputation DiD (Borusyak-Jaravel-Spiess)",
+    "staggered_did": "Staggered difference-in-differences (Callaway & Sant'Anna)",
+    "imputation_did": "Imputation difference-in-differences (Borusyak, Jaravel & Spiess)",
     "group_synthetic_control": "Synthetic control per area, averaged",
     "generalized_synthetic_control": "Generalised synthetic control (Xu)",
     "group_change_vs_neighbours": "Group change against comparators",

@@ -171,7 +171,7 @@ def _disagreement(*, fn_of: Mapping[str, Callable], run, panel: Panel, verdict, 
                   scale: str) -> list[dict[str, Any]]:
     """For a mixed verdict: each method that reads differently from the headline, re-run on the other scale and
     in the pre-pandemic window, so the card can say whether scale or window explains the disagreement."""
-    from .synthesis import METHOD_NAMES
+    from .synthesis import method_name
 
     out = []
     keep = panel.period_end <= np.datetime64(PRE_PANDEMIC_END, "D")
@@ -191,7 +191,7 @@ def _disagreement(*, fn_of: Mapping[str, Callable], run, panel: Panel, verdict, 
         if (~keep).any() and (keep & panel.post).any():
             r, _ = _safe(lambda: run_on_scale(fn, subset_periods(panel, keep), scale))
             dirs["pre-pandemic window"] = r.direction if r is not None else "not_assessed"
-        name = METHOD_NAMES.get(res.method, res.method).lower()
+        name = method_name(res.method, lower=True)
         gone = [k for k, d in dirs.items() if d != res.direction]
         if gone:
             text = (f"{name} says {res.direction} on the {scale} scale with all the data, but "

@@ -33,7 +33,7 @@ from ..stats.multiple import benjamini_hochberg
 __all__ = [
     "benjamini_hochberg", "synthesize", "Synthesis", "Verdict", "DomainSummary", "HEADLINE_ORDER",
     "FINDING_COLUMNS", "verdict_phrase", "caveat_flags", "ATTRIBUTION", "CAVEAT_TEXT", "SCORE_KEYS",
-    "DESCRIPTIVE_ONLY",
+    "DESCRIPTIVE_ONLY", "method_name",
 ]
 
 #: the method whose estimate headlines an outcome: the first of these that could run
@@ -50,6 +50,15 @@ METHOD_NAMES: dict[str, str] = {
     "demeaned_synthetic_control": "De-meaned synthetic control",
     "wave_change": "Change between survey waves",
 }
+
+def method_name(method: str, *, lower: bool = False) -> str:
+    """A method's name in words; ``lower`` for inside a sentence, where only the first letter is lowered
+    (proper names stay: "staggered difference-in-differences (Callaway & Sant'Anna)")."""
+    name = METHOD_NAMES.get(method, method.replace("_", " "))
+    if lower and name[:1].isupper() and not name[1:2].isupper():
+        name = name[0].lower() + name[1:]
+    return name
+
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "outcome", "domain", "indicator_id", "indicator_label", "primary", "unit", "method", "estimand",
@@ -193,9 +202,9 @@ def _unit_words(unit: str) -> str:
 def _effect_text(row: pd.Series) -> str:
     relative = str(row.get("scale") or "") == "relative"
     unit = "% (relative scale)" if relative else _unit_words(str(row.get("unit") or ""))
-    text = (f"Headline estimate ({METHOD_NAMES.get(row['method'], row['method']).lower()}): "
+    text = (f"Headline estimate ({method_name(row['method'], lower=True)}): "
             f"{_fmt(row['estimate'])}{'' if relative else ' '}{unit}" if unit else
-            f"Headline estimate ({METHOD_NAMES.get(row['method'], row['method']).lower()}): {_fmt(row['estimate'])}")
+            f"Headline estimate ({method_name(row['method'], lower=True)}): {_fmt(row['estimate'])}")
     bits = []
     if math.isfinite(row["ci_low"]) and math.isfinite(row["ci_high"]):
         bits.append(f"95% CI {_fmt(row['ci_low'])}{'%' if relative else ''} to {_fmt(row['ci_high'])}"
@@ -310,15 +319,15 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
     backed = [r for r in valid_rows
               if _is_sig(r, alpha) and r["evidence"] in ("weak", "moderate", "strong")]
     others_backed = [r for r in backed if r["method"] != head["method"]]
-    head_name = METHOD_NAMES.get(head["method"], head["method"]).lower()
+    head_name = method_name(head["method"], lower=True)
     if sig:
         same = sum(d == head["direction"] for d in dirs)
-        others = [f"{METHOD_NAMES.get(r['method'], r['method']).lower()}: {r['direction'].replace('_', ' ')}"
+        others = [f"{method_name(r['method'], lower=True)}: {r['direction'].replace('_', ' ')}"
                   for r in valid_rows if r["method"] != head["method"]]
         contra = [r for r in others_backed if r["direction"] == _OPPOSITE.get(head["direction"])]
         agreement = f"{same} of {n_valid} methods point the same way" + (f" ({'; '.join(others)})" if others else "")
     else:
-        clear = [f"{METHOD_NAMES.get(r['method'], r['method']).lower()}: {r['direction']}"
+        clear = [f"{method_name(r['method'], lower=True)}: {r['direction']}"
                  for r in valid_rows if r["direction"] in _OPPOSITE]
         agreement = f"{len(clear)} of {n_valid} methods show a clear difference" + (f" ({'; '.join(clear)})" if clear else "")
         contra = others_backed
@@ -326,7 +335,7 @@ def _verdict(rows: pd.DataFrame, alpha: float) -> Verdict:
         kind: VerdictKind = "mixed"
         evidence = "none"
         head_says = head["direction"].replace("_", " ")
-        parts = [f"{METHOD_NAMES.get(r['method'], r['method']).lower()} says {r['direction']} "
+        parts = [f"{method_name(r['method'], lower=True)} says {r['direction']} "
                  f"({_sig_text(r)}, {r['evidence']} evidence; it {_why(r)})" for r in contra]
         mixed_why = (f"Why mixed: the headline {head_name} says {head_says} ({_sig_text(head)}; it {_why(head)}), "
                      "but " + ", and ".join(parts) + ".")

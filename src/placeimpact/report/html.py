@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..evaluation.context import period_words
-from ..evaluation.synthesis import METHOD_NAMES
+from ..evaluation.synthesis import METHOD_NAMES, method_name
 from ..formatting import number
 from ..stats import compare_with_benchmark
 from . import charts, maps
@@ -73,8 +73,8 @@ KIND_WORDS: dict[str, str] = {
     "worse": "worsened",
     "no_clear_change": "showed no clear change",
     "changed": "moved (higher or lower) where the indicator has no better or worse direction",
-    "mixed": "show mixed evidence",
-    "mixed_evidence": "show mixed evidence",
+    "mixed": "showed mixed evidence",
+    "mixed_evidence": "showed mixed evidence",
     "not_assessed": "could not be tested with the data held",
 }
 #: the scorecard's label for each kind
@@ -125,7 +125,7 @@ def method_words(method: str | None) -> str:
     """A method's name in words ('difference-in-differences'), never its code."""
     if not method:
         return "–"
-    return METHOD_NAMES.get(method, method.replace("_", " ")).lower()
+    return method_name(method, lower=True)
 
 
 _ENV.filters["num"] = _num
