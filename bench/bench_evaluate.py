@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import placeimpact as pi  # noqa: E402
 from placeimpact.evaluation import evaluate  # noqa: E402
-from _util import store_path  # noqa: E402
+from _util import as_installed, store_path  # noqa: E402
 
 TARGET_S = 60.0
 COMMAND_TARGET_S = 5.0
@@ -42,7 +42,7 @@ _CLI = "import sys; from placeimpact.cli import main; sys.argv[0] = 'placeimpact
 
 def _command_once(src: Path, framework: Path, store: Path, out: Path) -> float:
     """Wall seconds of one ``placeimpact evaluate`` process run with ``src`` first on the path."""
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    env = {**as_installed(src), "PYTHONPATH": str(src)}
     t = time.perf_counter()
     r = subprocess.run([sys.executable, "-c", _CLI, "evaluate", str(framework), "--out", str(out), "--store",
                         str(store), "--no-progress"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import socket
 import statistics
 import subprocess
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import httpx  # noqa: E402
 
-from _util import store_path  # noqa: E402
+from _util import as_installed, store_path  # noqa: E402
 
 EVALUATE = "/evaluate?framework=wigan-deal"
 AREA = "/area/E08000010"
@@ -111,7 +110,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     exe = Path(sys.executable).with_name("placeimpact")
     server = subprocess.Popen([str(exe), "serve", "--store", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=as_installed(ROOT / "src"))
     try:
         with httpx.Client(base_url=base, timeout=120) as c:
             deadline = time.monotonic() + 60
