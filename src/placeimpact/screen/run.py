@@ -31,7 +31,7 @@ import pandas as pd
 from ..errors import InputError
 from ..panel import Panel
 from ..stats.multiple import benjamini_hochberg
-from .kernel import COLUMNS, _usable, n_fit_blocks, screen_fits, screen_panel, skip_reason
+from .kernel import COLUMNS, _usable, n_fit_blocks, screen_columns, screen_fits, skip_reason
 
 __all__ = ["Executor", "ScreenResult", "screen_panels", "benjamini_hochberg", "plan_batches", "pin_blas_threads",
            "screen_store_dask"]
@@ -105,13 +105,7 @@ class ScreenResult:
         areas = int(area_idx.max()) + 1
         n_ind = np.bincount(area_idx, minlength=areas)
         flagged = _areas_beyond_chance(area_idx, pv, n_ind, self.alpha)
-        rng = np.random.default_rng(20110401)
-        null = np.empty(n_perm)
-        order = np.lexsort((np.arange(pairs), ind_idx))          # rows grouped by indicator
-        perm = np.empty(pairs)
-        for b in range(n_perm):                                   # shuffle p among each indicator's areas
-            perm[order] = pv[np.lexsort((rng.random(pairs), ind_idx))]
-            null[b] = _areas_beyond_chance(area_idx, perm, n_ind, self.alpha)
+        null = _permutation_null(area_idx, ind_idx, pv, n_ind, self.alpha, n_perm)
         areas_p = float((1 + np.sum(null >= flagged)) / (1 + n_perm))
         q_all = t["q_all"].to_numpy(dtype=float)
         return {"pairs": pairs, "found": found, "expected": expected, "binomial_p": binom_p,
@@ -172,6 +166,36 @@ def _areas_beyond_chance(area_idx: np.ndarray, p: np.ndarray, n_ind: np.ndarray,
     return int(np.sum(tail <= alpha))
 
 
+def _permutation_null(area_idx: np.ndarray, ind_idx: np.ndarray, p: np.ndarray, n_ind: np.ndarray, alpha: float,
+                      n_perm: int, chunk: int = 50) -> np.ndarray:
+    """:func:`_areas_beyond_chance` under ``n_perm`` shuffles of the p-values among each indicator's areas
+    (seeded), ``chunk`` shuffles at a time as arrays rather than one at a time.
+
+    Shuffle b sorts each indicator's rows by the b-th draw of ``rng.random(pairs)`` (ties by row), and
+    gives the rows of the indicator, in row order, the p-values in that sorted order: the draws and
+    the orders are those of one ``np.lexsort((draw, ind_idx))`` per shuffle, so the null counts are too.
+    """
+    from scipy.special import bdtrc
+
+    rng = np.random.default_rng(20110401)
+    pairs, areas = p.size, n_ind.size
+    order = np.argsort(ind_idx, kind="stable")                   # rows grouped by indicator, in row order
+    edges = np.flatnonzero(np.r_[True, np.diff(ind_idx[order]) != 0, True])
+    null = np.empty(n_perm)
+    for lo in range(0, n_perm, chunk):
+        draws = rng.random((min(chunk, n_perm - lo), pairs))    # the same stream as one call per shuffle
+        perm = np.empty_like(draws)
+        for g0, g1 in zip(edges[:-1], edges[1:]):               # shuffle p among each indicator's areas
+            rows = order[g0:g1]
+            perm[:, rows] = p[rows][np.argsort(draws[:, rows], axis=1, kind="stable")]
+        hit = (perm <= alpha).astype(float)
+        slot = (np.arange(hit.shape[0])[:, None] * areas + area_idx[None, :]).ravel()
+        k = np.bincount(slot, weights=hit.ravel(), minlength=hit.shape[0] * areas).reshape(hit.shape[0], areas)
+        tail = np.where(k > 0, bdtrc(np.maximum(k - 1, 0), n_ind[None, :], alpha), 1.0)
+        null[lo:lo + hit.shape[0]] = np.sum(tail <= alpha, axis=1)
+    return null
+
+
 def _binomial_tail(k: int, n: int, p: float) -> float:
     """P(X >= k) for X ~ binomial(n, p) (1 for k <= 0)."""
     from scipy.special import bdtrc
@@ -189,9 +213,9 @@ def _executor_check(executor: str, scheduler: str | None, dask_local: int | None
     return executor
 
 
-def _run_one(panel: Panel, tol: float) -> tuple[str, pd.DataFrame, str | None]:
-    df, why = screen_panel(panel, tol=tol)
-    return panel.indicator_id, df, why
+def _run_one(panel: Panel, tol: float) -> tuple[str, dict[str, np.ndarray] | None, str | None]:
+    cols, why = screen_columns(panel, tol=tol)
+    return panel.indicator_id, cols, why
 
 
 def _cost(panel: Panel) -> float:
@@ -235,7 +259,7 @@ def _run_unit(panel: Panel, blocks: range | None, tol: float):
     return ("fits", panel.indicator_id, screen_fits(panel, blocks, tol=tol))
 
 
-def _merge(panels: Sequence[Panel], results, tol: float) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
+def _merge(panels: Sequence[Panel], results, tol: float) -> Iterable[tuple[str, dict | None, str | None]]:
     """Yield indicators' rows as they come; a split indicator once all its fit blocks are in."""
     need: dict[str, int] = {}
     parts: dict[str, list[dict]] = {}
@@ -249,8 +273,8 @@ def _merge(panels: Sequence[Panel], results, tol: float) -> Iterable[tuple[str, 
         if ind not in need:
             need[ind] = int(_usable(by_id[ind]).sum())
         if sum(len(f["rows"]) for f in parts[ind]) == need[ind]:
-            df, why = screen_panel(by_id[ind], tol=tol, fits=parts.pop(ind))
-            yield ind, df, why
+            cols, why = screen_columns(by_id[ind], tol=tol, fits=parts.pop(ind))
+            yield ind, cols, why
 
 
 def pin_blas_threads() -> None:
@@ -272,7 +296,7 @@ def _run_batch(units: list[tuple[Panel, range | None]], tol: float) -> list:
     return [_run_unit(p, blocks, tol) for p, blocks in units]
 
 
-def _iter_local(panels, tol, workers) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
+def _iter_local(panels, tol, workers) -> Iterable[tuple[str, dict | None, str | None]]:
     import multiprocessing as mp
 
     global _SHARED
@@ -295,7 +319,7 @@ def _iter_local(panels, tol, workers) -> Iterable[tuple[str, pd.DataFrame, str |
         _SHARED = ()
 
 
-def _iter_dask(panels, tol, scheduler, dask_local) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
+def _iter_dask(panels, tol, scheduler, dask_local) -> Iterable[tuple[str, dict | None, str | None]]:
     from dask.distributed import as_completed as dask_completed
 
     with _dask_client(scheduler, dask_local) as (client, n_workers):
@@ -356,16 +380,17 @@ def screen_panels(
 
 
 def _assemble(it, *, start, area_type, alpha, on_done, t0, meta) -> ScreenResult:
-    """Combine (indicator, rows, reason) results in one order whatever the executor, add q-values."""
-    frames, skipped = [], []
-    for ind, df, why in it:
+    """Combine (indicator, columns, reason) results in one order whatever the executor, add q-values."""
+    parts, skipped = [], []
+    for ind, cols, why in it:
         if why is None:
-            frames.append(df)
+            parts.append(cols)
         else:
             skipped.append({"indicator_id": ind, "reason": why})
         if on_done is not None:
             on_done(ind)
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    table = (pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}) if parts
+             else pd.DataFrame(columns=COLUMNS))
     table = table.sort_values(["indicator_id", "area_code"]).reset_index(drop=True)
     q = np.full(len(table), np.nan)
     for _, idx in table.groupby("area_code", sort=False).indices.items():
