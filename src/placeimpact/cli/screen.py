@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         """Screen every area of a type (default upper tier) for post-reform departures, with placebo p-values."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from ..screen import run_screen, write_screen
+        from ..screen import run_screen
 
         if scheduler is not None and dask_local is not None:
             raise typer.BadParameter("give --scheduler or --dask-local, not both")
@@ -72,6 +72,8 @@ def register(app: typer.Typer) -> None:
                     on_done=lambda ind: progress.update(task, advance=1, description=ind),
                 )
         if out is not None:
+            from ..screen import write_screen
+
             paths = write_screen(res, out, focal=focal)
             console.print(f"wrote {paths['csv']} and {paths['html']}")
         if focal is not None:

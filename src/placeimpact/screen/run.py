@@ -173,7 +173,8 @@ def _permutation_null(area_idx: np.ndarray, ind_idx: np.ndarray, p: np.ndarray, 
 
     Shuffle b sorts each indicator's rows by the b-th draw of ``rng.random(pairs)`` (ties by row), and
     gives the rows of the indicator, in row order, the p-values in that sorted order: the draws and
-    the orders are those of one ``np.lexsort((draw, ind_idx))`` per shuffle, so the null counts are too.
+    the orders are those of one ``np.lexsort((draw, ind_idx))`` per shuffle, so the null counts are too
+    (each indicator's block is sorted on its own; a stable sort only where two draws tie).
     """
     from scipy.special import bdtrc
 
@@ -181,14 +182,20 @@ def _permutation_null(area_idx: np.ndarray, ind_idx: np.ndarray, p: np.ndarray, 
     pairs, areas = p.size, n_ind.size
     order = np.argsort(ind_idx, kind="stable")                   # rows grouped by indicator, in row order
     edges = np.flatnonzero(np.r_[True, np.diff(ind_idx[order]) != 0, True])
+    p_grouped = p[order]
     null = np.empty(n_perm)
     for lo in range(0, n_perm, chunk):
-        draws = rng.random((min(chunk, n_perm - lo), pairs))    # the same stream as one call per shuffle
+        draws = rng.random((min(chunk, n_perm - lo), pairs))[:, order]   # the same stream as one call per shuffle
         perm = np.empty_like(draws)
         for g0, g1 in zip(edges[:-1], edges[1:]):               # shuffle p among each indicator's areas
-            rows = order[g0:g1]
-            perm[:, rows] = p[rows][np.argsort(draws[:, rows], axis=1, kind="stable")]
-        hit = (perm <= alpha).astype(float)
+            block = draws[:, g0:g1]
+            by_draw = np.argsort(block, axis=1)
+            ranked = np.take_along_axis(block, by_draw, axis=1)
+            if (ranked[:, 1:] == ranked[:, :-1]).any():          # tied draws: order them by row, as lexsort does
+                by_draw = np.argsort(block, axis=1, kind="stable")
+            perm[:, g0:g1] = p_grouped[g0:g1][by_draw]
+        hit = np.empty_like(perm)
+        hit[:, order] = perm <= alpha
         slot = (np.arange(hit.shape[0])[:, None] * areas + area_idx[None, :]).ravel()
         k = np.bincount(slot, weights=hit.ravel(), minlength=hit.shape[0] * areas).reshape(hit.shape[0], areas)
         tail = np.where(k > 0, bdtrc(np.maximum(k - 1, 0), n_ind[None, :], alpha), 1.0)
@@ -314,6 +321,8 @@ def _iter_local(panels, tol, workers) -> Iterable[tuple[str, dict | None, str | 
                 futs = [pool.submit(_run_batch_shared, b, tol) for b in batches]
             else:
                 futs = [pool.submit(_run_batch, [(panels[i], blocks) for i, blocks in b], tol) for b in batches]
+            import scipy.special  # noqa: F401  (for ScreenResult.chance, ~0.1 s: imported while the workers run)
+
             yield from _merge(panels, (r for f in as_completed(futs) for r in f.result()), tol)
     finally:
         _SHARED = ()
