@@ -430,3 +430,23 @@ def test_chunked_permutation_null_equals_one_lexsort_per_shuffle(rng, monkeypatc
     ref_rng = (Coarse if coarse else real)(20110401)
     want = _null_one_shuffle_at_a_time(area_idx, ind_idx, p, n_by_area, 0.05, 120, ref_rng.random)
     assert np.array_equal(got, want) and want.std() > 0
+
+
+def test_cli_screen_fast_path_equals_the_typer_command(loaded_store, tmp_path, capsys, monkeypatch):
+    """``placeimpact screen`` runs without Typer's parsing (cli._fast.try_screen) and prints what the Typer
+    command prints; Dask options, --help and arguments a check refuses are left to Typer."""
+    from placeimpact.cli import app, main
+    from placeimpact.cli._fast import try_screen
+
+    args = ["--start", "2011", "--indicators", CVD, "--area", "Wigan", "--workers", "1", "--format", "csv",
+            "--store", str(loaded_store.path)]
+    monkeypatch.setattr("sys.argv", ["placeimpact", "screen", *args])
+    main()
+    fast = capsys.readouterr()
+    r = CliRunner().invoke(app, ["screen", *args])
+    assert r.exit_code == 0 and WIGAN in fast.out and r.stdout == fast.out
+    for refused in (["--help"], ["--start", "2011", "--dask-local", "2"], ["--start", "2011", "--scheduler", "x:1"],
+                    ["--start", "2011", "--workers", "0"], ["--start", "2011", "--alpha", "1.5"],
+                    ["--start", "2016-02-30"], ["--start", "2011", "--store", str(tmp_path)],
+                    ["--start", "2011", "--format", "CSV"], ["--start", "2011", "--bogus"], []):
+        assert not try_screen(refused), refused
