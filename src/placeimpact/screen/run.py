@@ -167,40 +167,55 @@ def _areas_beyond_chance(area_idx: np.ndarray, p: np.ndarray, n_ind: np.ndarray,
 
 
 def _permutation_null(area_idx: np.ndarray, ind_idx: np.ndarray, p: np.ndarray, n_ind: np.ndarray, alpha: float,
-                      n_perm: int, chunk: int = 50) -> np.ndarray:
+                      n_perm: int, chunk: int | None = None) -> np.ndarray:
     """:func:`_areas_beyond_chance` under ``n_perm`` shuffles of the p-values among each indicator's areas
-    (seeded), ``chunk`` shuffles at a time as arrays rather than one at a time.
+    (seeded), ``chunk`` shuffles at a time (default: ~4 million draws) as arrays rather than one at a time.
 
     Shuffle b sorts each indicator's rows by the b-th draw of ``rng.random(pairs)`` (ties by row), and
     gives the rows of the indicator, in row order, the p-values in that sorted order: the draws and
-    the orders are those of one ``np.lexsort((draw, ind_idx))`` per shuffle, so the null counts are too
-    (each indicator's block is sorted on its own; a stable sort only where two draws tie).
+    the orders are those of one ``np.lexsort((draw, ind_idx))`` per shuffle, so the null counts are too.
+    Only where a p-value at most ``alpha`` lands counts, and a row's p-value lands at the rank of its
+    draw among its indicator's draws; so the ranks of those rows' draws are counted (ties by row, as
+    lexsort), and nothing is sorted.
     """
     from scipy.special import bdtrc
 
     rng = np.random.default_rng(20110401)
     pairs, areas = p.size, n_ind.size
+    chunk = chunk or max(1, min(n_perm, 2 ** 22 // max(pairs, 1)))
     order = np.argsort(ind_idx, kind="stable")                   # rows grouped by indicator, in row order
     edges = np.flatnonzero(np.r_[True, np.diff(ind_idx[order]) != 0, True])
-    p_grouped = p[order]
+    area_of = area_idx[order]
+    small = p[order] <= alpha
+    groups = [(g0, g1, np.flatnonzero(small[g0:g1])) for g0, g1 in zip(edges[:-1], edges[1:])]
     null = np.empty(n_perm)
     for lo in range(0, n_perm, chunk):
-        draws = rng.random((min(chunk, n_perm - lo), pairs))[:, order]   # the same stream as one call per shuffle
-        perm = np.empty_like(draws)
-        for g0, g1 in zip(edges[:-1], edges[1:]):               # shuffle p among each indicator's areas
-            block = draws[:, g0:g1]
-            by_draw = np.argsort(block, axis=1)
-            ranked = np.take_along_axis(block, by_draw, axis=1)
-            if (ranked[:, 1:] == ranked[:, :-1]).any():          # tied draws: order them by row, as lexsort does
-                by_draw = np.argsort(block, axis=1, kind="stable")
-            perm[:, g0:g1] = p_grouped[g0:g1][by_draw]
-        hit = np.empty_like(perm)
-        hit[:, order] = perm <= alpha
-        slot = (np.arange(hit.shape[0])[:, None] * areas + area_idx[None, :]).ravel()
-        k = np.bincount(slot, weights=hit.ravel(), minlength=hit.shape[0] * areas).reshape(hit.shape[0], areas)
+        c = min(chunk, n_perm - lo)
+        draws = rng.random((c, pairs))                          # the same stream as one call per shuffle
+        hits = [_landing(draws[:, order[g0:g1]], s) + g0 for g0, g1, s in groups if s.size]
+        hit = area_of[np.concatenate(hits, axis=1)] if hits else np.zeros((c, 0), dtype=np.int64)
+        slot = (np.arange(c)[:, None] * areas + hit).ravel()
+        k = np.bincount(slot, minlength=c * areas).reshape(c, areas).astype(float)
         tail = np.where(k > 0, bdtrc(np.maximum(k - 1, 0), n_ind[None, :], alpha), 1.0)
-        null[lo:lo + hit.shape[0]] = np.sum(tail <= alpha, axis=1)
+        null[lo:lo + c] = np.sum(tail <= alpha, axis=1)
     return null
+
+
+def _landing(draws: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Where the p-values of ``rows`` land in each shuffle of one indicator: the rank of each one's draw
+    among the indicator's draws (0 = smallest; equal draws in row order). draws (shuffles, areas) -> (shuffles, rows)."""
+    n = draws.shape[1]
+    step = max(1, 2 ** 22 // max(rows.size * n, 1))              # bounded (shuffles x rows x areas) arrays
+    out = np.empty((draws.shape[0], rows.size), dtype=np.int64)
+    for r0 in range(0, draws.shape[0], step):
+        block = draws[r0:r0 + step, None, :]                     # (b, 1, areas)
+        mine = draws[r0:r0 + step, rows][:, :, None]             # (b, rows, 1)
+        rank = (block < mine).sum(axis=2)
+        same = block == mine
+        if (same.sum(axis=2) > 1).any():                          # tied draws: the earlier row first
+            rank += (same & (np.arange(n)[None, None, :] < rows[None, :, None])).sum(axis=2)
+        out[r0:r0 + step] = rank
+    return out
 
 
 def _binomial_tail(k: int, n: int, p: float) -> float:
