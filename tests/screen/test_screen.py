@@ -450,3 +450,20 @@ def test_cli_screen_fast_path_equals_the_typer_command(loaded_store, tmp_path, c
                     ["--start", "2016-02-30"], ["--start", "2011", "--store", str(tmp_path)],
                     ["--start", "2011", "--format", "CSV"], ["--start", "2011", "--bogus"], []):
         assert not try_screen(refused), refused
+
+
+def test_bulk_panels_left_out_are_the_kernels_skips_by_periods(loaded_store):
+    """``bulk_panels(left_out=...)`` builds no panel for an indicator the screen leaves out for its periods
+    alone, and gives the reason the kernel gives; the other panels are the same."""
+    from placeimpact.screen import bulk_panels
+    from placeimpact.screen.kernel import skip_reason
+
+    every = {p.indicator_id: p for p in bulk_panels(loaded_store, reform_start="2018", area_type="upper")}
+    left_out: dict[str, str] = {}
+    built = bulk_panels(loaded_store, reform_start="2018", area_type="upper", left_out=left_out)
+    assert left_out and built and set(left_out).isdisjoint(p.indicator_id for p in built)
+    assert set(left_out) | {p.indicator_id for p in built} == set(every)
+    assert all(skip_reason(every[i]) == why for i, why in left_out.items())
+    for p in built:
+        q = every[p.indicator_id]
+        assert p.area_codes == q.area_codes and np.array_equal(p.values, q.values, equal_nan=True)

@@ -72,11 +72,13 @@ def run_screen(
             on_panels(len(ids))
         return screen_store_dask(str(path), ids, start=str(start), area_type=area_type, cutoff=cutoff,
                                  scheduler=scheduler, dask_local=dask_local, alpha=alpha, on_done=on_done)
-    panels = bulk_panels(store, reform_start=str(start), area_type=area_type, indicators=indicators, cutoff=cutoff)
+    left_out: dict[str, str] = {}          # indicators that cannot qualify for their periods: no panel built
+    panels = bulk_panels(store, reform_start=str(start), area_type=area_type, indicators=indicators, cutoff=cutoff,
+                         left_out=left_out)
     if on_panels is not None:
-        on_panels(len(panels))
+        on_panels(len(panels) + len(left_out))
     return screen_panels(panels, start=str(start), area_type=area_type, executor=executor, workers=workers,
-                         scheduler=scheduler, dask_local=dask_local, alpha=alpha, on_done=on_done)
+                         scheduler=scheduler, dask_local=dask_local, alpha=alpha, on_done=on_done, skipped=left_out)
 
 
 def __getattr__(name: str) -> Any:

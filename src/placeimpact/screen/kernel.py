@@ -51,7 +51,7 @@ from ..methods._common import is_total, size_scale
 from ..methods.simplex import _blas_one_thread, block_size, leave_one_out_blocks
 from ..panel import Panel
 
-__all__ = ["screen_panel", "screen_columns", "screen_fits", "n_fit_blocks", "skip_reason", "COLUMNS", "MIN_PRE", "MIN_AREAS"]
+__all__ = ["screen_panel", "screen_columns", "screen_fits", "n_fit_blocks", "skip_reason", "periods_reason", "areas_reason", "COLUMNS", "MIN_PRE", "MIN_AREAS"]
 
 MIN_PRE = 3
 MIN_AREAS = 5
@@ -133,14 +133,21 @@ def _usable(panel: Panel) -> np.ndarray:
 
 def skip_reason(panel: Panel) -> str | None:
     """Why :func:`screen_panel` leaves this panel out (too few pre-periods, post-periods or areas), or None."""
-    m, n_post, a = int(panel.pre.sum()), int(panel.post.sum()), int(_usable(panel).sum())
-    if m < MIN_PRE:
-        return f"{m} pre-reform periods (need {MIN_PRE})"
+    return periods_reason(int(panel.pre.sum()), int(panel.post.sum())) or areas_reason(int(_usable(panel).sum()))
+
+
+def periods_reason(n_pre: int, n_post: int) -> str | None:
+    """:func:`skip_reason` from the periods alone (pre-reform and post-reform counts), or None."""
+    if n_pre < MIN_PRE:
+        return f"{n_pre} pre-reform periods (need {MIN_PRE})"
     if n_post < 1:
         return "no post-reform period"
-    if a < MIN_AREAS:
-        return f"{a} areas with complete pre-reform data (need {MIN_AREAS})"
     return None
+
+
+def areas_reason(n_usable: int) -> str | None:
+    """:func:`skip_reason` from the areas with every pre-reform value and a post-reform one, or None."""
+    return f"{n_usable} areas with complete pre-reform data (need {MIN_AREAS})" if n_usable < MIN_AREAS else None
 
 
 def n_fit_blocks(panel: Panel, block: int | None = None) -> int:

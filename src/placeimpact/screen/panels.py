@@ -22,6 +22,7 @@ from ..constants import ENGLAND
 from ..panel import Panel, _to_date
 from ..panel_rules import choose_breakdowns, join_exact_recodes, main_lengths, period_lengths, recode_sources
 from ..periods import parse_period
+from .kernel import periods_reason
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -56,6 +57,7 @@ def bulk_panels(
     indicators: Sequence[str] | None = None,
     cutoff: str | date | None = None,
     min_periods: int = 0,
+    left_out: dict[str, str] | None = None,
 ) -> list[Panel]:
     """One all-areas panel per indicator (rows sorted by area code), read in a single query.
 
@@ -64,6 +66,10 @@ def bulk_panels(
     the query itself, are those with fewer than ``min_periods`` distinct periods (they cannot
     qualify for a screen that needs that many). The rules of :mod:`placeimpact.panel_rules`
     choose the rows, as for :func:`~placeimpact.panel.build_panel`.
+
+    ``left_out`` (a dict, filled here): the panels that the screen would leave out for their periods
+    alone (:func:`.kernel.periods_reason`: too few pre-reform periods, or none after) are not built;
+    their ids and reasons go in the dict instead (:func:`.run.screen_panels` takes it as ``skipped``).
     """
     areas = screen_areas(store, area_type)
     meta = store.indicator_table()
@@ -86,7 +92,7 @@ def bulk_panels(
     if not len(obs):
         return []
     counts = store.breakdown_counts(obs.names["indicator_id"][np.unique(obs["indicator_id"])].tolist())
-    return _pivot(_choose_rows(obs, counts), meta=meta, areas=areas, reform_start=rs, cutoff=co)
+    return _pivot(_choose_rows(obs, counts), meta=meta, areas=areas, reform_start=rs, cutoff=co, left_out=left_out)
 
 
 class _Coded:
@@ -317,7 +323,7 @@ def _reform_start(reform_start: str | date) -> date:
 
 
 def _pivot(obs: _Coded, *, meta: pd.DataFrame, areas: pd.DataFrame, reform_start: date,
-           cutoff: date | None) -> list[Panel]:
+           cutoff: date | None, left_out: dict[str, str] | None = None) -> list[Panel]:
     """Every indicator's panel in one vectorised pass: row and column indices computed for all rows at once
     (integer keys, no merges), then each indicator's arrays filled from its slice."""
     ind = obs["indicator_id"]
@@ -350,13 +356,15 @@ def _pivot(obs: _Coded, *, meta: pd.DataFrame, areas: pd.DataFrame, reform_start
     order = np.argsort(ind, kind="stable")
     bounds = np.flatnonzero(np.r_[True, ind[order][1:] != ind[order][:-1], True])
     return _fill(obs, order, bounds, col, row, per, per_bounds, rows_at, row_bounds, meta=meta, areas=areas,
-                 reform_start=reform_start, cutoff=cutoff)
+                 reform_start=reform_start, cutoff=cutoff, left_out=left_out)
 
 
 def _fill(obs: _Coded, order: np.ndarray, bounds: np.ndarray, col: np.ndarray, row: np.ndarray, per: np.ndarray,
           per_bounds: np.ndarray, rows_at: np.ndarray, row_bounds: np.ndarray, *, meta: pd.DataFrame,
-          areas: pd.DataFrame, reform_start: date, cutoff: date | None) -> list[Panel]:
-    """Each indicator's :class:`Panel` from its slice of the rows (``order``: rows grouped by indicator)."""
+          areas: pd.DataFrame, reform_start: date, cutoff: date | None,
+          left_out: dict[str, str] | None = None) -> list[Panel]:
+    """Each indicator's :class:`Panel` from its slice of the rows (``order``: rows grouped by indicator);
+    with ``left_out``, the reasons of those the screen leaves out for their periods, instead of their panels."""
     ind, area = obs["indicator_id"][order], obs["area_code"][order]
     col, row = col[order], row[order]
     eng = area == obs.code("area_code", ENGLAND)
@@ -374,12 +382,19 @@ def _fill(obs: _Coded, order: np.ndarray, bounds: np.ndarray, col: np.ndarray, r
                 notes[int(ind[i])].append(note)
     names = {c: str(n or c) for c, n in zip(areas["code"], areas["name"])}
     info = {r["id"]: r for r in meta.to_dict("records")}
+    start_day = np.datetime64(reform_start, "D")
     out: list[Panel] = []
     for k in range(len(bounds) - 1):
         lo, hi = bounds[k], bounds[k + 1]
         pl, ph = per_bounds[k], per_bounds[k + 1]
         rl, rh = row_bounds[k], row_bounds[k + 1]
         indicator = str(obs.names["indicator_id"][ind[lo]])
+        starts, ends = per_start[pl:ph], per_end[pl:ph]
+        if left_out is not None:
+            why = periods_reason(int((ends < start_day).sum()), int((starts >= start_day).sum()))  # Panel.pre/post
+            if why is not None:
+                left_out[indicator] = why
+                continue
         labels = per_labels[pl:ph].tolist()
         codes = row_codes[rl:rh].tolist()
         shape = (len(codes), len(labels))
@@ -393,7 +408,6 @@ def _fill(obs: _Coded, order: np.ndarray, bounds: np.ndarray, col: np.ndarray, r
             b = np.full(len(labels), np.nan)
             b[c[e]] = v[lo:hi][e]
             engs[key] = b
-        starts, ends = per_start[pl:ph], per_end[pl:ph]
         m = info.get(indicator, {})
         nan = np.full(shape, np.nan)
         first = order[lo]

@@ -18,12 +18,13 @@ worker holds BLAS to one thread (:func:`pin_blas_threads`), so processes do not 
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -384,23 +385,27 @@ def screen_panels(
     alpha: float = 0.05,
     tol: float = 1e-8,
     on_done: Callable[[str], None] | None = None,
+    skipped: Mapping[str, str] | None = None,
 ) -> ScreenResult:
     """Screen every panel (one indicator, all areas) and combine the rows.
 
-    ``on_done(indicator_id)`` is called as each indicator finishes (progress bars).
+    ``on_done(indicator_id)`` is called as each indicator finishes (progress bars). ``skipped``:
+    indicators already known to be left out, with the reason (``bulk_panels(left_out=...)``:
+    their panels were not built); they are listed as the kernel's own skips are.
     """
     executor = _executor_check(executor, scheduler, dask_local)
     if not 0 < alpha < 1:
         raise InputError("alpha must be between 0 and 1", field="alpha", expected="e.g. 0.05", got=alpha)
     t0 = time.perf_counter()
+    known = ((ind, None, why) for ind, why in (skipped or {}).items())
     if executor == "serial" or len(panels) <= 1:
         it = (_run_one(p, tol) for p in panels)
     elif executor == "local":
         it = _iter_local(panels, tol, workers or min(len(panels), os.cpu_count() or 1))
     else:
         it = _iter_dask(panels, tol, scheduler, dask_local)
-    return _assemble(it, start=start, area_type=area_type, alpha=alpha, on_done=on_done, t0=t0,
-                     meta={"executor": executor, "indicators": len(panels)})
+    return _assemble(itertools.chain(known, it), start=start, area_type=area_type, alpha=alpha, on_done=on_done,
+                     t0=t0, meta={"executor": executor, "indicators": len(panels) + len(skipped or {})})
 
 
 def _assemble(it, *, start, area_type, alpha, on_done, t0, meta) -> ScreenResult:
