@@ -10,9 +10,16 @@ command's start-up, more than all the statistics an evaluation computes with it.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special
+
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    from scipy import special
+else:  # deferred (~0.1 s): modules that import this one (the stats kernels) are imported by commands,
+    special = lazy_module("scipy.special")  # such as the screen, that may never call a distribution
 
 __all__ = ["norm_ppf", "norm_sf", "t_ppf", "t_sf", "chi2_ppf", "chi2_sf", "f_sf", "slope_test"]
 

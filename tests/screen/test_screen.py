@@ -386,3 +386,84 @@ def test_a_large_indicator_is_split_by_blocks_of_areas_bit_identically():
     b = screen_panels(ps, executor="local", workers=2)
     pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
     assert a.table["indicator_id"].value_counts()["big"] == 1200
+
+
+def _null_one_shuffle_at_a_time(area_idx, ind_idx, p, n_ind, alpha, n_perm, draw):
+    """The permutation null as first written: one lexsort per shuffle (the reference for the chunked one)."""
+    from placeimpact.screen.run import _areas_beyond_chance
+
+    null = np.empty(n_perm)
+    order = np.lexsort((np.arange(p.size), ind_idx))
+    perm = np.empty(p.size)
+    for b in range(n_perm):
+        perm[order] = p[np.lexsort((draw(p.size), ind_idx))]
+        null[b] = _areas_beyond_chance(area_idx, perm, n_ind, alpha)
+    return null
+
+
+@pytest.mark.parametrize("coarse", [False, True])
+def test_chunked_permutation_null_equals_one_lexsort_per_shuffle(rng, monkeypatch, coarse):
+    """ScreenResult.chance's null, drawn in chunks of shuffles, gives the counts of one lexsort per shuffle,
+    also where draws tie (``coarse``: draws rounded to 1/8, so ties are everywhere)."""
+    from placeimpact.screen import run as screen_run
+
+    n_area, n_ind = 60, 7
+    members = [rng.permutation(n_area)[: rng.integers(40, n_area)] for _ in range(n_ind)]
+    area_idx = np.concatenate(members)
+    ind_idx = np.repeat(np.arange(n_ind), [len(m) for m in members])
+    shuffle = rng.permutation(area_idx.size)                 # rows not grouped by indicator
+    area_idx, ind_idx = area_idx[shuffle], ind_idx[shuffle]
+    p = rng.uniform(size=area_idx.size) * 0.2
+    n_by_area = np.bincount(area_idx, minlength=n_area)
+    real = np.random.default_rng
+
+    class Coarse:
+        def __init__(self, seed):
+            self.g = real(seed)
+
+        def random(self, size):
+            return np.floor(self.g.random(size) * 8) / 8
+
+    if coarse:
+        monkeypatch.setattr(screen_run.np.random, "default_rng", Coarse)
+    got = screen_run._permutation_null(area_idx, ind_idx, p, n_by_area, 0.05, 120, chunk=50)
+    ref_rng = (Coarse if coarse else real)(20110401)
+    want = _null_one_shuffle_at_a_time(area_idx, ind_idx, p, n_by_area, 0.05, 120, ref_rng.random)
+    assert np.array_equal(got, want) and want.std() > 0
+
+
+def test_cli_screen_fast_path_equals_the_typer_command(loaded_store, tmp_path, capsys, monkeypatch):
+    """``placeimpact screen`` runs without Typer's parsing (cli._fast.try_screen) and prints what the Typer
+    command prints; Dask options, --help and arguments a check refuses are left to Typer."""
+    from placeimpact.cli import app, main
+    from placeimpact.cli._fast import try_screen
+
+    args = ["--start", "2011", "--indicators", CVD, "--area", "Wigan", "--workers", "1", "--format", "csv",
+            "--store", str(loaded_store.path)]
+    monkeypatch.setattr("sys.argv", ["placeimpact", "screen", *args])
+    main()
+    fast = capsys.readouterr()
+    r = CliRunner().invoke(app, ["screen", *args])
+    assert r.exit_code == 0 and WIGAN in fast.out and r.stdout == fast.out
+    for refused in (["--help"], ["--start", "2011", "--dask-local", "2"], ["--start", "2011", "--scheduler", "x:1"],
+                    ["--start", "2011", "--workers", "0"], ["--start", "2011", "--alpha", "1.5"],
+                    ["--start", "2016-02-30"], ["--start", "2011", "--store", str(tmp_path)],
+                    ["--start", "2011", "--format", "CSV"], ["--start", "2011", "--bogus"], []):
+        assert not try_screen(refused), refused
+
+
+def test_bulk_panels_left_out_are_the_kernels_skips_by_periods(loaded_store):
+    """``bulk_panels(left_out=...)`` builds no panel for an indicator the screen leaves out for its periods
+    alone, and gives the reason the kernel gives; the other panels are the same."""
+    from placeimpact.screen import bulk_panels
+    from placeimpact.screen.kernel import skip_reason
+
+    every = {p.indicator_id: p for p in bulk_panels(loaded_store, reform_start="2018", area_type="upper")}
+    left_out: dict[str, str] = {}
+    built = bulk_panels(loaded_store, reform_start="2018", area_type="upper", left_out=left_out)
+    assert left_out and built and set(left_out).isdisjoint(p.indicator_id for p in built)
+    assert set(left_out) | {p.indicator_id for p in built} == set(every)
+    assert all(skip_reason(every[i]) == why for i, why in left_out.items())
+    for p in built:
+        q = every[p.indicator_id]
+        assert p.area_codes == q.area_codes and np.array_equal(p.values, q.values, equal_nan=True)

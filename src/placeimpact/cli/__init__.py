@@ -85,6 +85,11 @@ def _main() -> None:
 
         if try_series(sys.argv[2:]):
             return
+    if first == "screen":  # fast path: the same command without Typer's parsing (see _fast)
+        from ._fast import try_screen
+
+        if try_screen(sys.argv[2:]):
+            return
     import typer
 
     app = build_app([_COMMAND_MODULE[first]]) if first in _COMMAND_MODULE else build_app()

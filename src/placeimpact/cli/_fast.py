@@ -1,4 +1,5 @@
-"""``series`` without Typer: the light command must start in well under 0.3 s.
+"""``series`` without Typer: the light command must start in well under 0.3 s; ``screen`` without
+Typer's parsing.
 
 Typer (with pydantic, which it uses to coerce every parameter) and pandas each take
 longer to import than the whole ``series`` command may take. :func:`main` in
@@ -7,6 +8,12 @@ the same options with :mod:`argparse` and prints through :func:`series_command`;
 Typer command in ``explore`` calls the same :func:`series_command`. Anything the small
 parser does not accept (``--help``, a typo, a missing option) goes to Typer, which gives
 the usual help and error messages.
+
+``screen`` is offered to :func:`try_screen` the same way (issue 12: the screen's own time is
+measured end to end, and Typer's pydantic coercion of its 14 options was ~0.1 s of it): it
+parses the local-run options, runs the same checks as the Typer callbacks (:mod:`._validate`),
+and calls :func:`placeimpact.cli.screen.screen_command`, as the Typer command does. Dask
+options, ``--help`` and anything a check refuses go to Typer.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-__all__ = ["series_command", "try_series", "TABLE_COLUMNS"]
+__all__ = ["series_command", "try_series", "try_screen", "TABLE_COLUMNS"]
 
 #: columns shown in the table format (CSV and JSON give every column of ``Store.SERIES_COLUMNS``)
 TABLE_COLUMNS = ("area_name", "sex", "age", "category", "period_label", "value", "lci95", "uci95", "count",
@@ -79,4 +86,57 @@ def try_series(argv: list[str]) -> bool:
     except _Refuse:
         return False
     series_command(area=ns.area, indicator=ns.indicator, sex=ns.sex, age=ns.age, store=ns.store, fmt=ns.fmt)
+    return True
+
+
+def try_screen(argv: list[str]) -> bool:
+    """Run ``screen`` from ``argv`` (the words after ``screen``); False if Typer should handle it instead.
+
+    Only arguments that the Typer command would accept as they are run here: the same checks
+    (:mod:`._validate`, the ranges of ``--workers`` and ``--alpha``, ``$PLACEIMPACT_STORE`` for a
+    missing ``--store``), with the output folder (which the check creates) checked last.
+    """
+    if any(a in ("-h", "--help") for a in argv):
+        return False
+    p = _Parser(prog="placeimpact screen", add_help=False, allow_abbrev=False)
+    p.add_argument("--start", "--reform-start", required=True)
+    p.add_argument("--indicators", "-i", action="append")
+    p.add_argument("--area-type", default="upper")
+    p.add_argument("--area")
+    p.add_argument("--out", type=Path)
+    p.add_argument("--cutoff", "--until")
+    p.add_argument("--workers", type=int)
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--store", type=Path)
+    p.add_argument("--format", "-f", dest="fmt", choices=("table", "csv", "json"), default="table")
+    try:
+        ns = p.parse_args(argv)
+    except _Refuse:
+        return False
+    import os
+
+    import typer
+
+    from . import _validate as V
+    from ._common import Format
+    from .screen import screen_command
+
+    env_store = os.environ.get("PLACEIMPACT_STORE")
+    if ns.store is None and env_store is not None and not env_store:
+        return False                                    # an empty variable: as Typer reads it
+    store = ns.store if ns.store is not None else (Path(env_store) if env_store else None)
+    if (ns.workers is not None and not 1 <= ns.workers <= 512) or not 0.0 <= ns.alpha <= 1.0:
+        return False
+    try:
+        V._date(ns.start, False, "start")
+        V._date(ns.cutoff, True, "cutoff")
+        V.text(ns.indicators)
+        V.text(ns.area_type)
+        V.text(ns.area)
+        V.store(store)
+        V.out_dir(ns.out)
+    except typer.BadParameter:
+        return False
+    screen_command(start=ns.start, indicators=ns.indicators, area_type=ns.area_type, area=ns.area, out=ns.out,
+                   cutoff=ns.cutoff, workers=ns.workers, alpha=ns.alpha, fmt=Format(ns.fmt), store=store)
     return True

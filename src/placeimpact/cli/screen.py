@@ -51,34 +51,45 @@ def register(app: typer.Typer) -> None:
         store: StoreOpt = None,
     ) -> None:
         """Screen every area of a type (default upper tier) for post-reform departures, with placebo p-values."""
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        screen_command(start=start, indicators=indicators, area_type=area_type, area=area, out=out, cutoff=cutoff,
+                       scheduler=scheduler, dask_local=dask_local, workers=workers, alpha=alpha, fmt=fmt, store=store)
 
-        from ..screen import run_screen, write_screen
 
-        if scheduler is not None and dask_local is not None:
-            raise typer.BadParameter("give --scheduler or --dask-local, not both")
-        ids = [x.strip() for v in (indicators or []) for x in v.split(",") if x.strip()] or None
-        executor = "serial" if workers == 1 and scheduler is None and dask_local is None else "local"
-        with open_for_read(store) as s:
-            focal = s.resolve_area(area) if area else None
-            progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=progress_console, transient=True)
-            with progress:
-                task = progress.add_task("reading panels", total=None)
-                res = run_screen(
-                    s, start=start, indicators=ids, area_type=area_type, cutoff=cutoff, executor=executor,
-                    workers=workers, scheduler=scheduler, dask_local=dask_local, alpha=alpha,
-                    on_panels=lambda n: progress.update(task, total=n, description="screening indicators"),
-                    on_done=lambda ind: progress.update(task, advance=1, description=ind),
-                )
-        if out is not None:
-            paths = write_screen(res, out, focal=focal)
-            console.print(f"wrote {paths['csv']} and {paths['html']}")
-        if focal is not None:
-            emit(res.area(focal)[_SHOW_AREA if fmt == Format.table else _SHOW], fmt, title=f"Where {focal} stands among {area_type}-tier areas")
-        else:
-            emit(res.standouts()[_SHOW], fmt, title=f"Departures in the top {alpha:.0%} of areas, by q")
-        if fmt == Format.table:
-            console.print(res.summary())
-        else:                       # keep stdout machine-readable; the count against chance goes to stderr
-            progress_console.print(res.chance_sentence())
+def screen_command(*, start: str, indicators: list[str] | None = None, area_type: str = "upper",
+                   area: str | None = None, out: Path | None = None, cutoff: str | None = None,
+                   scheduler: str | None = None, dask_local: int | None = None, workers: int | None = None,
+                   alpha: float = 0.05, fmt: Format = Format.table, store: Path | None = None) -> None:
+    """The ``screen`` command on checked arguments (Typer's, or :func:`._fast.try_screen`'s)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..screen import run_screen
+
+    if scheduler is not None and dask_local is not None:
+        raise typer.BadParameter("give --scheduler or --dask-local, not both")
+    ids = [x.strip() for v in (indicators or []) for x in v.split(",") if x.strip()] or None
+    executor = "serial" if workers == 1 and scheduler is None and dask_local is None else "local"
+    with open_for_read(store) as s:
+        focal = s.resolve_area(area) if area else None
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=progress_console, transient=True)
+        with progress:
+            task = progress.add_task("reading panels", total=None)
+            res = run_screen(
+                s, start=start, indicators=ids, area_type=area_type, cutoff=cutoff, executor=executor,
+                workers=workers, scheduler=scheduler, dask_local=dask_local, alpha=alpha,
+                on_panels=lambda n: progress.update(task, total=n, description="screening indicators"),
+                on_done=lambda ind: progress.update(task, advance=1, description=ind),
+            )
+    if out is not None:
+        from ..screen import write_screen
+
+        paths = write_screen(res, out, focal=focal)
+        console.print(f"wrote {paths['csv']} and {paths['html']}")
+    if focal is not None:
+        emit(res.area(focal)[_SHOW_AREA if fmt == Format.table else _SHOW], fmt, title=f"Where {focal} stands among {area_type}-tier areas")
+    else:
+        emit(res.standouts()[_SHOW], fmt, title=f"Departures in the top {alpha:.0%} of areas, by q")
+    if fmt == Format.table:
+        console.print(res.summary())
+    else:                       # keep stdout machine-readable; the count against chance goes to stderr
+        progress_console.print(res.chance_sentence())

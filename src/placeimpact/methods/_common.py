@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-from scipy import special
 
+from .._lazy import lazy_module
 from ..errors import MethodError
 from ..formatting import ATTRIBUTION, significant
 from ..panel import Panel
 from .result import Evidence, MethodResult
+
+if TYPE_CHECKING:
+    from scipy import special
+else:  # deferred: only the t interval needs it, and the screen kernel imports this module (~0.1 s)
+    special = lazy_module("scipy.special")
 
 __all__ = [
     "check_choice", "good_sign", "better_phrase", "fmt", "unit_of", "what_of", "period_name", "grade",

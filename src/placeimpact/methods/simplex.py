@@ -198,8 +198,9 @@ def _support_solve(Xc, Yc, S, kappa):
 def _sort_support(idx, w, n):
     """Sort each row's support by donor index (padding, index n, last); trim all-padding columns."""
     o = np.argsort(idx, axis=1, kind="stable")
-    idx = np.take_along_axis(idx, o, axis=1)
-    w = np.take_along_axis(w, o, axis=1)
+    rows = np.arange(idx.shape[0])[:, None]            # fancy indexing: take_along_axis without its set-up
+    idx = idx[rows, o]
+    w = w[rows, o]
     keep = int((idx < n).sum(axis=1).max())
     return idx[:, :keep], w[:, :keep]
 
@@ -236,9 +237,10 @@ def _active_set(Xc, Yc, allowed, fv, kappa, thresh, maxit):
         # accepted: optimal, or add the donor with the most negative reduced gradient
         fitted = np.einsum("lk,lkm->lm", wk, XcT[safe])
         G = (fitted - Yl) @ Xc                                         # gradient / 2
-        lam = np.einsum("lk,lk->l", np.take_along_axis(G, safe, axis=1), wk)
+        at = (rows[:, None], safe)                     # fancy indexing: take/put_along_axis without their set-up
+        lam = np.einsum("lk,lk->l", G[at], wk)
         np.copyto(G, np.inf, where=barred)
-        np.put_along_axis(G, safe, np.where(valid, np.inf, np.take_along_axis(G, safe, axis=1)), axis=1)
+        G[at] = np.where(valid, np.inf, G[at])
         j = G.argmin(axis=1)
         done = acc & ~(2.0 * (lam - G[rows, j]) > thr)
         grow = acc & ~done
@@ -251,8 +253,9 @@ def _active_set(Xc, Yc, allowed, fv, kappa, thresh, maxit):
         if step.any():
             zs, ws, neg = z[step], wk[step], nonpos[step]
             if zs.shape[1] < ws.shape[1]:                              # a column added for other rows
-                zs = np.pad(zs, ((0, 0), (0, ws.shape[1] - zs.shape[1])))
-                neg = np.pad(neg, ((0, 0), (0, ws.shape[1] - neg.shape[1])))
+                extra = ws.shape[1] - zs.shape[1]
+                zs = np.concatenate([zs, np.zeros((zs.shape[0], extra))], axis=1)
+                neg = np.concatenate([neg, np.zeros((neg.shape[0], extra), dtype=bool)], axis=1)
             ratio = np.where(neg, ws / np.where(neg, ws - zs, 1.0), np.inf)
             wn = ws + ratio.min(axis=1)[:, None] * (zs - ws)
             wn[np.arange(wn.shape[0]), ratio.argmin(axis=1)] = 0.0

@@ -20,14 +20,20 @@ Usage::
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from .html import render_html, write_screen
 from .kernel import COLUMNS, screen_panel
 from .panels import bulk_panels, screen_areas
 from .run import Executor, ScreenResult, benjamini_hochberg, screen_panels
+
+if TYPE_CHECKING:
+    from .html import render_html, write_screen
+
+#: names imported on first use (PEP 562): the page's Jinja2 and formatting only when a page is written
+_LAZY: dict[str, str] = {"render_html": ".html", "write_screen": ".html"}
 
 __all__ = ["run_screen", "ScreenResult", "screen_panels", "screen_panel", "bulk_panels", "screen_areas",
            "write_screen", "render_html", "benjamini_hochberg", "COLUMNS", "Executor"]
@@ -66,8 +72,23 @@ def run_screen(
             on_panels(len(ids))
         return screen_store_dask(str(path), ids, start=str(start), area_type=area_type, cutoff=cutoff,
                                  scheduler=scheduler, dask_local=dask_local, alpha=alpha, on_done=on_done)
-    panels = bulk_panels(store, reform_start=str(start), area_type=area_type, indicators=indicators, cutoff=cutoff)
+    left_out: dict[str, str] = {}          # indicators that cannot qualify for their periods: no panel built
+    panels = bulk_panels(store, reform_start=str(start), area_type=area_type, indicators=indicators, cutoff=cutoff,
+                         left_out=left_out)
     if on_panels is not None:
-        on_panels(len(panels))
+        on_panels(len(panels) + len(left_out))
     return screen_panels(panels, start=str(start), area_type=area_type, executor=executor, workers=workers,
-                         scheduler=scheduler, dask_local=dask_local, alpha=alpha, on_done=on_done)
+                         scheduler=scheduler, dask_local=dask_local, alpha=alpha, on_done=on_done, skipped=left_out)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -51,7 +51,7 @@ from ..methods._common import is_total, size_scale
 from ..methods.simplex import _blas_one_thread, block_size, leave_one_out_blocks
 from ..panel import Panel
 
-__all__ = ["screen_panel", "screen_fits", "n_fit_blocks", "skip_reason", "COLUMNS", "MIN_PRE", "MIN_AREAS"]
+__all__ = ["screen_panel", "screen_columns", "screen_fits", "n_fit_blocks", "skip_reason", "periods_reason", "areas_reason", "COLUMNS", "MIN_PRE", "MIN_AREAS"]
 
 MIN_PRE = 3
 MIN_AREAS = 5
@@ -133,14 +133,21 @@ def _usable(panel: Panel) -> np.ndarray:
 
 def skip_reason(panel: Panel) -> str | None:
     """Why :func:`screen_panel` leaves this panel out (too few pre-periods, post-periods or areas), or None."""
-    m, n_post, a = int(panel.pre.sum()), int(panel.post.sum()), int(_usable(panel).sum())
-    if m < MIN_PRE:
-        return f"{m} pre-reform periods (need {MIN_PRE})"
+    return periods_reason(int(panel.pre.sum()), int(panel.post.sum())) or areas_reason(int(_usable(panel).sum()))
+
+
+def periods_reason(n_pre: int, n_post: int) -> str | None:
+    """:func:`skip_reason` from the periods alone (pre-reform and post-reform counts), or None."""
+    if n_pre < MIN_PRE:
+        return f"{n_pre} pre-reform periods (need {MIN_PRE})"
     if n_post < 1:
         return "no post-reform period"
-    if a < MIN_AREAS:
-        return f"{a} areas with complete pre-reform data (need {MIN_AREAS})"
     return None
+
+
+def areas_reason(n_usable: int) -> str | None:
+    """:func:`skip_reason` from the areas with every pre-reform value and a post-reform one, or None."""
+    return f"{n_usable} areas with complete pre-reform data (need {MIN_AREAS})" if n_usable < MIN_AREAS else None
 
 
 def n_fit_blocks(panel: Panel, block: int | None = None) -> int:
@@ -187,17 +194,27 @@ def screen_panel(panel: Panel, *, tol: float = 1e-8, block: int | None = None,
     O(areas x block) (:func:`~placeimpact.methods.simplex.simplex_leave_one_out`). ``fits``: the
     results of :func:`screen_fits` over all blocks (a split indicator), used instead of solving here.
     """
+    cols, why = screen_columns(panel, tol=tol, block=block, fits=fits)
+    return (pd.DataFrame(columns=COLUMNS) if cols is None else pd.DataFrame(cols)), why
+
+
+def screen_columns(panel: Panel, *, tol: float = 1e-8, block: int | None = None,
+                   fits: list[dict] | None = None) -> tuple[dict[str, np.ndarray] | None, str | None]:
+    """:func:`screen_panel`'s rows as one array per column (:data:`COLUMNS` order), or None and the reason
+    if skipped: what the executors send between processes (arrays pickle faster than a frame, and the
+    rows of every indicator become one frame at the end)."""
     usable = _usable(panel)
     why = skip_reason(panel)
     if why is not None:
-        return pd.DataFrame(columns=COLUMNS), why
+        return None, why
     # 0/0 where a series is flat -> NaN; BLAS on one thread in every process: the same rounding whatever
     # the executor
     with np.errstate(divide="ignore", invalid="ignore"), _blas_one_thread():
         return _screen(panel, usable, tol, block, fits), None
 
 
-def _screen(panel: Panel, usable: np.ndarray, tol: float, block: int | None, fits: list[dict] | None) -> pd.DataFrame:
+def _screen(panel: Panel, usable: np.ndarray, tol: float, block: int | None,
+            fits: list[dict] | None) -> dict[str, np.ndarray]:
     pre, post = panel.pre, panel.post
     m, A = int(pre.sum()), int(usable.sum())
     Vu = panel.values[usable]
@@ -254,12 +271,12 @@ def _screen(panel: Panel, usable: np.ndarray, tol: float, block: int | None, fit
         warnings = np.array([f"{w}; {n}" if w and n else (w or n) for w, n in zip(warnings, extra_notes)])
     codes = np.array(panel.area_codes)[usable]
     names = np.array(panel.area_names)[usable]
-    df = pd.DataFrame({
+    cols = {
         "indicator_id": panel.indicator_id, "indicator_name": panel.indicator_name, "polarity": panel.polarity,
         "area_code": codes, "area_name": names, "n_areas": A, "n_pre": m,
         "n_post": np.isfinite(gp).sum(axis=1), "pre_rmspe": pre_rmspe, "post_rmspe": post_rmspe,
         "rmspe_ratio": ratio, "placebo_rank": rank, "placebo_p": p, "gap_mean": gap_mean,
         "direction": _direction(gap_mean, panel.polarity), "its_level": lvl, "its_slope": slope,
         "its_slope_se": slope_se, "its_rank_p": its_p, "n_donors": n_donors, "warnings": warnings,
-    })
-    return df[COLUMNS]
+    }
+    return {k: np.full(A, v) if np.ndim(v) == 0 else np.asarray(v) for k, v in cols.items()}

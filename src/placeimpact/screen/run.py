@@ -18,12 +18,13 @@ worker holds BLAS to one thread (:func:`pin_blas_threads`), so processes do not 
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ import pandas as pd
 from ..errors import InputError
 from ..panel import Panel
 from ..stats.multiple import benjamini_hochberg
-from .kernel import COLUMNS, _usable, n_fit_blocks, screen_fits, screen_panel, skip_reason
+from .kernel import COLUMNS, _usable, n_fit_blocks, screen_columns, screen_fits, skip_reason
 
 __all__ = ["Executor", "ScreenResult", "screen_panels", "benjamini_hochberg", "plan_batches", "pin_blas_threads",
            "screen_store_dask"]
@@ -105,13 +106,7 @@ class ScreenResult:
         areas = int(area_idx.max()) + 1
         n_ind = np.bincount(area_idx, minlength=areas)
         flagged = _areas_beyond_chance(area_idx, pv, n_ind, self.alpha)
-        rng = np.random.default_rng(20110401)
-        null = np.empty(n_perm)
-        order = np.lexsort((np.arange(pairs), ind_idx))          # rows grouped by indicator
-        perm = np.empty(pairs)
-        for b in range(n_perm):                                   # shuffle p among each indicator's areas
-            perm[order] = pv[np.lexsort((rng.random(pairs), ind_idx))]
-            null[b] = _areas_beyond_chance(area_idx, perm, n_ind, self.alpha)
+        null = _permutation_null(area_idx, ind_idx, pv, n_ind, self.alpha, n_perm)
         areas_p = float((1 + np.sum(null >= flagged)) / (1 + n_perm))
         q_all = t["q_all"].to_numpy(dtype=float)
         return {"pairs": pairs, "found": found, "expected": expected, "binomial_p": binom_p,
@@ -172,6 +167,58 @@ def _areas_beyond_chance(area_idx: np.ndarray, p: np.ndarray, n_ind: np.ndarray,
     return int(np.sum(tail <= alpha))
 
 
+def _permutation_null(area_idx: np.ndarray, ind_idx: np.ndarray, p: np.ndarray, n_ind: np.ndarray, alpha: float,
+                      n_perm: int, chunk: int | None = None) -> np.ndarray:
+    """:func:`_areas_beyond_chance` under ``n_perm`` shuffles of the p-values among each indicator's areas
+    (seeded), ``chunk`` shuffles at a time (default: ~4 million draws) as arrays rather than one at a time.
+
+    Shuffle b sorts each indicator's rows by the b-th draw of ``rng.random(pairs)`` (ties by row), and
+    gives the rows of the indicator, in row order, the p-values in that sorted order: the draws and
+    the orders are those of one ``np.lexsort((draw, ind_idx))`` per shuffle, so the null counts are too.
+    Only where a p-value at most ``alpha`` lands counts, and a row's p-value lands at the rank of its
+    draw among its indicator's draws; so the ranks of those rows' draws are counted (ties by row, as
+    lexsort), and nothing is sorted.
+    """
+    from scipy.special import bdtrc
+
+    rng = np.random.default_rng(20110401)
+    pairs, areas = p.size, n_ind.size
+    chunk = chunk or max(1, min(n_perm, 2 ** 22 // max(pairs, 1)))
+    order = np.argsort(ind_idx, kind="stable")                   # rows grouped by indicator, in row order
+    edges = np.flatnonzero(np.r_[True, np.diff(ind_idx[order]) != 0, True])
+    area_of = area_idx[order]
+    small = p[order] <= alpha
+    groups = [(g0, g1, np.flatnonzero(small[g0:g1])) for g0, g1 in zip(edges[:-1], edges[1:])]
+    null = np.empty(n_perm)
+    for lo in range(0, n_perm, chunk):
+        c = min(chunk, n_perm - lo)
+        draws = rng.random((c, pairs))                          # the same stream as one call per shuffle
+        hits = [_landing(draws[:, order[g0:g1]], s) + g0 for g0, g1, s in groups if s.size]
+        hit = area_of[np.concatenate(hits, axis=1)] if hits else np.zeros((c, 0), dtype=np.int64)
+        slot = (np.arange(c)[:, None] * areas + hit).ravel()
+        k = np.bincount(slot, minlength=c * areas).reshape(c, areas).astype(float)
+        tail = np.where(k > 0, bdtrc(np.maximum(k - 1, 0), n_ind[None, :], alpha), 1.0)
+        null[lo:lo + c] = np.sum(tail <= alpha, axis=1)
+    return null
+
+
+def _landing(draws: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Where the p-values of ``rows`` land in each shuffle of one indicator: the rank of each one's draw
+    among the indicator's draws (0 = smallest; equal draws in row order). draws (shuffles, areas) -> (shuffles, rows)."""
+    n = draws.shape[1]
+    step = max(1, 2 ** 22 // max(rows.size * n, 1))              # bounded (shuffles x rows x areas) arrays
+    out = np.empty((draws.shape[0], rows.size), dtype=np.int64)
+    for r0 in range(0, draws.shape[0], step):
+        block = draws[r0:r0 + step, None, :]                     # (b, 1, areas)
+        mine = draws[r0:r0 + step, rows][:, :, None]             # (b, rows, 1)
+        rank = (block < mine).sum(axis=2)
+        same = block == mine
+        if (same.sum(axis=2) > 1).any():                          # tied draws: the earlier row first
+            rank += (same & (np.arange(n)[None, None, :] < rows[None, :, None])).sum(axis=2)
+        out[r0:r0 + step] = rank
+    return out
+
+
 def _binomial_tail(k: int, n: int, p: float) -> float:
     """P(X >= k) for X ~ binomial(n, p) (1 for k <= 0)."""
     from scipy.special import bdtrc
@@ -189,9 +236,9 @@ def _executor_check(executor: str, scheduler: str | None, dask_local: int | None
     return executor
 
 
-def _run_one(panel: Panel, tol: float) -> tuple[str, pd.DataFrame, str | None]:
-    df, why = screen_panel(panel, tol=tol)
-    return panel.indicator_id, df, why
+def _run_one(panel: Panel, tol: float) -> tuple[str, dict[str, np.ndarray] | None, str | None]:
+    cols, why = screen_columns(panel, tol=tol)
+    return panel.indicator_id, cols, why
 
 
 def _cost(panel: Panel) -> float:
@@ -235,7 +282,7 @@ def _run_unit(panel: Panel, blocks: range | None, tol: float):
     return ("fits", panel.indicator_id, screen_fits(panel, blocks, tol=tol))
 
 
-def _merge(panels: Sequence[Panel], results, tol: float) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
+def _merge(panels: Sequence[Panel], results, tol: float) -> Iterable[tuple[str, dict | None, str | None]]:
     """Yield indicators' rows as they come; a split indicator once all its fit blocks are in."""
     need: dict[str, int] = {}
     parts: dict[str, list[dict]] = {}
@@ -249,8 +296,8 @@ def _merge(panels: Sequence[Panel], results, tol: float) -> Iterable[tuple[str, 
         if ind not in need:
             need[ind] = int(_usable(by_id[ind]).sum())
         if sum(len(f["rows"]) for f in parts[ind]) == need[ind]:
-            df, why = screen_panel(by_id[ind], tol=tol, fits=parts.pop(ind))
-            yield ind, df, why
+            cols, why = screen_columns(by_id[ind], tol=tol, fits=parts.pop(ind))
+            yield ind, cols, why
 
 
 def pin_blas_threads() -> None:
@@ -272,7 +319,7 @@ def _run_batch(units: list[tuple[Panel, range | None]], tol: float) -> list:
     return [_run_unit(p, blocks, tol) for p, blocks in units]
 
 
-def _iter_local(panels, tol, workers) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
+def _iter_local(panels, tol, workers) -> Iterable[tuple[str, dict | None, str | None]]:
     import multiprocessing as mp
 
     global _SHARED
@@ -290,12 +337,14 @@ def _iter_local(panels, tol, workers) -> Iterable[tuple[str, pd.DataFrame, str |
                 futs = [pool.submit(_run_batch_shared, b, tol) for b in batches]
             else:
                 futs = [pool.submit(_run_batch, [(panels[i], blocks) for i, blocks in b], tol) for b in batches]
+            import scipy.special  # noqa: F401  (for ScreenResult.chance, ~0.1 s: imported while the workers run)
+
             yield from _merge(panels, (r for f in as_completed(futs) for r in f.result()), tol)
     finally:
         _SHARED = ()
 
 
-def _iter_dask(panels, tol, scheduler, dask_local) -> Iterable[tuple[str, pd.DataFrame, str | None]]:
+def _iter_dask(panels, tol, scheduler, dask_local) -> Iterable[tuple[str, dict | None, str | None]]:
     from dask.distributed import as_completed as dask_completed
 
     with _dask_client(scheduler, dask_local) as (client, n_workers):
@@ -336,36 +385,41 @@ def screen_panels(
     alpha: float = 0.05,
     tol: float = 1e-8,
     on_done: Callable[[str], None] | None = None,
+    skipped: Mapping[str, str] | None = None,
 ) -> ScreenResult:
     """Screen every panel (one indicator, all areas) and combine the rows.
 
-    ``on_done(indicator_id)`` is called as each indicator finishes (progress bars).
+    ``on_done(indicator_id)`` is called as each indicator finishes (progress bars). ``skipped``:
+    indicators already known to be left out, with the reason (``bulk_panels(left_out=...)``:
+    their panels were not built); they are listed as the kernel's own skips are.
     """
     executor = _executor_check(executor, scheduler, dask_local)
     if not 0 < alpha < 1:
         raise InputError("alpha must be between 0 and 1", field="alpha", expected="e.g. 0.05", got=alpha)
     t0 = time.perf_counter()
+    known = ((ind, None, why) for ind, why in (skipped or {}).items())
     if executor == "serial" or len(panels) <= 1:
         it = (_run_one(p, tol) for p in panels)
     elif executor == "local":
         it = _iter_local(panels, tol, workers or min(len(panels), os.cpu_count() or 1))
     else:
         it = _iter_dask(panels, tol, scheduler, dask_local)
-    return _assemble(it, start=start, area_type=area_type, alpha=alpha, on_done=on_done, t0=t0,
-                     meta={"executor": executor, "indicators": len(panels)})
+    return _assemble(itertools.chain(known, it), start=start, area_type=area_type, alpha=alpha, on_done=on_done,
+                     t0=t0, meta={"executor": executor, "indicators": len(panels) + len(skipped or {})})
 
 
 def _assemble(it, *, start, area_type, alpha, on_done, t0, meta) -> ScreenResult:
-    """Combine (indicator, rows, reason) results in one order whatever the executor, add q-values."""
-    frames, skipped = [], []
-    for ind, df, why in it:
+    """Combine (indicator, columns, reason) results in one order whatever the executor, add q-values."""
+    parts, skipped = [], []
+    for ind, cols, why in it:
         if why is None:
-            frames.append(df)
+            parts.append(cols)
         else:
             skipped.append({"indicator_id": ind, "reason": why})
         if on_done is not None:
             on_done(ind)
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    table = (pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}) if parts
+             else pd.DataFrame(columns=COLUMNS))
     table = table.sort_values(["indicator_id", "area_code"]).reset_index(drop=True)
     q = np.full(len(table), np.nan)
     for _, idx in table.groupby("area_code", sort=False).indices.items():

@@ -15,16 +15,38 @@ module                 what it holds
 =====================  =================================================================
 """
 
-from .benchmark import (BENCHMARK_LABELS, compare_with_benchmark, quantiles, quintile_label, rank_in_group,
-                        tie_safe_quintiles)
-from .benchmarking import benchmark_all, benchmark_area
-from .dsr import ESP2013, dobson_ci, dsr
-from .fill import fill_missing_cis
-from .funnel import Overdispersion, funnel_significance, overdispersion, poisson_funnel, proportion_funnel
-from .means import mean_ci, t_ci
-from .proportions import proportion, wilson_ci
-from .rates import byar_ci, count_ci, exact_poisson_ci, isr_ci, rate, rate_ci
-from .trend import TREND_LABELS, recent_trend, trend_table
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .benchmark import (BENCHMARK_LABELS, compare_with_benchmark, quantiles, quintile_label, rank_in_group,
+                            tie_safe_quintiles)
+    from .benchmarking import benchmark_all, benchmark_area
+    from .dsr import ESP2013, dobson_ci, dsr
+    from .fill import fill_missing_cis
+    from .funnel import Overdispersion, funnel_significance, overdispersion, poisson_funnel, proportion_funnel
+    from .means import mean_ci, t_ci
+    from .proportions import proportion, wilson_ci
+    from .rates import byar_ci, count_ci, exact_poisson_ci, isr_ci, rate, rate_ci
+    from .trend import TREND_LABELS, recent_trend, trend_table
+
+# ``dsr`` names a function and its module: bound now, so that the name is the function whichever is imported
+# first (importing the submodule binds the module to the package's attribute, and a lazy name would stay so)
+from .dsr import dsr  # noqa: E402
+
+#: public name -> module that defines it (imported when the name is first used)
+_LAZY: dict[str, str] = {
+    "BENCHMARK_LABELS": ".benchmark", "compare_with_benchmark": ".benchmark", "quantiles": ".benchmark",
+    "quintile_label": ".benchmark", "rank_in_group": ".benchmark", "tie_safe_quintiles": ".benchmark",
+    "benchmark_all": ".benchmarking", "benchmark_area": ".benchmarking", "ESP2013": ".dsr", "dobson_ci": ".dsr",
+    "fill_missing_cis": ".fill", "Overdispersion": ".funnel", "funnel_significance": ".funnel",
+    "overdispersion": ".funnel", "poisson_funnel": ".funnel", "proportion_funnel": ".funnel", "mean_ci": ".means",
+    "t_ci": ".means", "proportion": ".proportions", "wilson_ci": ".proportions", "byar_ci": ".rates",
+    "count_ci": ".rates", "exact_poisson_ci": ".rates", "isr_ci": ".rates", "rate": ".rates", "rate_ci": ".rates",
+    "TREND_LABELS": ".trend", "recent_trend": ".trend", "trend_table": ".trend",
+}
 
 __all__ = [
     "BENCHMARK_LABELS",
@@ -58,3 +80,18 @@ __all__ = [
     "trend_table",
     "wilson_ci",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Names are imported from their module on first use (PEP 562): importing one submodule
+    (the screen's ``stats.multiple``) does not import every other one."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
