@@ -10,10 +10,11 @@ real module through ``if TYPE_CHECKING:``.
 from __future__ import annotations
 
 import importlib
+import sys
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["lazy_module"]
+__all__ = ["lazy_module", "lazy_attributes"]
 
 
 class _LazyModule:
@@ -37,3 +38,27 @@ class _LazyModule:
 def lazy_module(name: str) -> Any:
     """A stand-in for module ``name`` that imports it on first use."""
     return _LazyModule(name)
+
+
+def lazy_attributes(package: str, table: Mapping[str, str],
+                    names: Sequence[str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` (PEP 562) for a package whose public names are imported from
+    their module on first use, so that importing one submodule (the screen's ``stats.multiple``)
+    does not import every other one. ``table`` maps each name to its module (relative to
+    ``package``); a name, once imported, is kept in the package's namespace.
+
+    Use as ``__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)``.
+    """
+
+    def __getattr__(name: str) -> Any:
+        module = table.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, package), name)
+        vars(sys.modules[package])[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(names))
+
+    return __getattr__, __dir__

@@ -20,11 +20,11 @@ Usage::
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
+from .._lazy import lazy_attributes as _lazy_attributes
 from .kernel import COLUMNS, screen_panel
 from .panels import bulk_panels, screen_areas
 from .run import Executor, ScreenResult, benjamini_hochberg, screen_panels
@@ -81,14 +81,4 @@ def run_screen(
                          scheduler=scheduler, dask_local=dask_local, alpha=alpha, on_done=on_done, skipped=left_out)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_attributes(__name__, _LAZY, __all__)   # names imported on first use (PEP 562)
