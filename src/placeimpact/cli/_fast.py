@@ -70,20 +70,31 @@ class _Parser(argparse.ArgumentParser):
         raise _Refuse(message)
 
 
-def try_series(argv: list[str]) -> bool:
-    """Run ``series`` from ``argv`` (the words after ``series``); False if Typer should handle it instead."""
+def _parse(prog: str, argv: list[str], add: Any) -> argparse.Namespace | None:
+    """``argv`` parsed with the options ``add(parser)`` declares, plus ``--store`` and ``--format`` that
+    every fast command shares; None for help or anything the small parser refuses (Typer takes it)."""
     if any(a in ("-h", "--help") for a in argv):
-        return False
-    p = _Parser(prog="placeimpact series", add_help=False, allow_abbrev=False)
-    p.add_argument("--area", "-a", required=True)
-    p.add_argument("--indicator", "-i", required=True)
-    p.add_argument("--sex")
-    p.add_argument("--age")
+        return None
+    p = _Parser(prog=prog, add_help=False, allow_abbrev=False)
+    add(p)
     p.add_argument("--store", type=Path)
     p.add_argument("--format", "-f", dest="fmt", choices=("table", "csv", "json"), default="table")
     try:
-        ns = p.parse_args(argv)
+        return p.parse_args(argv)
     except _Refuse:
+        return None
+
+
+def try_series(argv: list[str]) -> bool:
+    """Run ``series`` from ``argv`` (the words after ``series``); False if Typer should handle it instead."""
+    def add(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--area", "-a", required=True)
+        p.add_argument("--indicator", "-i", required=True)
+        p.add_argument("--sex")
+        p.add_argument("--age")
+
+    ns = _parse("placeimpact series", argv, add)
+    if ns is None:
         return False
     series_command(area=ns.area, indicator=ns.indicator, sex=ns.sex, age=ns.age, store=ns.store, fmt=ns.fmt)
     return True
@@ -96,22 +107,18 @@ def try_screen(argv: list[str]) -> bool:
     (:mod:`._validate`, the ranges of ``--workers`` and ``--alpha``, ``$PLACEIMPACT_STORE`` for a
     missing ``--store``), with the output folder (which the check creates) checked last.
     """
-    if any(a in ("-h", "--help") for a in argv):
-        return False
-    p = _Parser(prog="placeimpact screen", add_help=False, allow_abbrev=False)
-    p.add_argument("--start", "--reform-start", required=True)
-    p.add_argument("--indicators", "-i", action="append")
-    p.add_argument("--area-type", default="upper")
-    p.add_argument("--area")
-    p.add_argument("--out", type=Path)
-    p.add_argument("--cutoff", "--until")
-    p.add_argument("--workers", type=int)
-    p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--store", type=Path)
-    p.add_argument("--format", "-f", dest="fmt", choices=("table", "csv", "json"), default="table")
-    try:
-        ns = p.parse_args(argv)
-    except _Refuse:
+    def add(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--start", "--reform-start", required=True)
+        p.add_argument("--indicators", "-i", action="append")
+        p.add_argument("--area-type", default="upper")
+        p.add_argument("--area")
+        p.add_argument("--out", type=Path)
+        p.add_argument("--cutoff", "--until")
+        p.add_argument("--workers", type=int)
+        p.add_argument("--alpha", type=float, default=0.05)
+
+    ns = _parse("placeimpact screen", argv, add)
+    if ns is None:
         return False
     import os
 
