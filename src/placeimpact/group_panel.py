@@ -30,7 +30,7 @@ from .errors import InputError, MethodError, StoreError
 from .panel import ENGLAND, Panel, build_panel, same_tier_codes
 
 __all__ = ["GroupPanel", "TreatedGroup", "resolve_group", "build_group_panel", "clean_pool", "group_panel_from_arrays",
-           "COMBINED_AUTHORITY_GROUP"]
+           "COMBINED_AUTHORITY_GROUP", "group_members"]
 
 COMBINED_AUTHORITY_GROUP = "combined-authority"
 
@@ -57,7 +57,7 @@ class TreatedGroup:
         return len(set(self.starts)) > 1
 
 
-def _members(store, code: str) -> tuple[list[str], str] | None:
+def group_members(store, code: str) -> tuple[list[str], str] | None:
     """Member councils of a combined authority (register) or of a region (its upper-tier councils)."""
     g = store.groups(focal=code, group_id=COMBINED_AUTHORITY_GROUP)
     if len(g):
@@ -96,7 +96,7 @@ def resolve_group(store, areas: Sequence[str] | str, starts: Sequence[date | Non
             code = store.resolve_area(str(x))
         except StoreError as exc:
             raise InputError("unknown area in the group", field=f"{field}[{j}]", got=x, hint=str(exc)) from None
-        mem = _members(store, code)
+        mem = group_members(store, code)
         if mem is not None:
             if len(items) == 1:
                 group_code = code

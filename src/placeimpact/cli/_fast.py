@@ -126,13 +126,14 @@ def try_screen(argv: list[str]) -> bool:
 
     from . import _validate as V
     from ._common import Format
-    from .screen import screen_command
+    from .screen import ALPHA_RANGE, WORKERS_RANGE, screen_command
 
     env_store = os.environ.get("PLACEIMPACT_STORE")
     if ns.store is None and env_store is not None and not env_store:
         return False                                    # an empty variable: as Typer reads it
     store = ns.store if ns.store is not None else (Path(env_store) if env_store else None)
-    if (ns.workers is not None and not 1 <= ns.workers <= 512) or not 0.0 <= ns.alpha <= 1.0:
+    if (ns.workers is not None and not WORKERS_RANGE[0] <= ns.workers <= WORKERS_RANGE[1]) \
+            or not ALPHA_RANGE[0] <= ns.alpha <= ALPHA_RANGE[1]:
         return False
     try:
         V._date(ns.start, False, "start")

@@ -12,6 +12,10 @@ from ._common import Format, FormatOpt, StoreOpt, console, emit, open_for_read, 
 
 _SHOW = ["indicator_id", "area_code", "area_name", "placebo_rank", "n_areas", "placebo_p", "q_all", "q_area",
          "rmspe_ratio", "gap_mean", "direction", "warnings"]
+#: the ranges the options take (the Typer options and the fast path in ``_fast`` both check them)
+WORKERS_RANGE = (1, 512)
+ALPHA_RANGE = (0.0, 1.0)
+
 _SHOW_AREA = ["indicator_name", "placebo_rank", "n_areas", "placebo_p", "q_all", "q_area", "gap_mean", "direction",
               "warnings"]
 
@@ -41,11 +45,12 @@ def register(app: typer.Typer) -> None:
                                                                      callback=V.scheduler)]
         = None,
         dask_local: Annotated[Optional[int], typer.Option("--dask-local", help="Start a local Dask cluster with "
-                                                          "N worker processes.", min=1, max=512)] = None,
+                                                          "N worker processes.", min=WORKERS_RANGE[0], max=WORKERS_RANGE[1])] = None,
         workers: Annotated[Optional[int], typer.Option("--workers", help="Local worker processes (default: "
-                                                       "one per CPU; 1 runs in this process).", min=1, max=512)] = None,
-        alpha: Annotated[float, typer.Option("--alpha", help="Placebo p-value that counts as standing out.", min=0.0,
-                                            max=1.0)]
+                                                       "one per CPU; 1 runs in this process).", min=WORKERS_RANGE[0],
+                                                       max=WORKERS_RANGE[1])] = None,
+        alpha: Annotated[float, typer.Option("--alpha", help="Placebo p-value that counts as standing out.",
+                                            min=ALPHA_RANGE[0], max=ALPHA_RANGE[1])]
         = 0.05,
         fmt: FormatOpt = Format.table,
         store: StoreOpt = None,

@@ -89,8 +89,8 @@ class GroupInfo:
     def start_text(self) -> str:
         """The reform start for a report's header: "reform start 1 April 2016", or "staggered starts from
         April 2011 to April 2016"."""
-        text = start_words(self.treated.starts)
-        return text if text.startswith("staggered") else f"reform start {text}"
+        words = start_words(self.treated.starts)
+        return words if self.treated.staggered else f"reform start {words}"
 
     def removed_text(self) -> str:
         t = [self.removed_names.get(c, c) for c, why in self.removed.items() if why == "treated"]

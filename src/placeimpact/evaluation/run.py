@@ -425,9 +425,9 @@ def _excluded_codes(store, fw: Framework) -> tuple[str, ...]:
     for j, x in enumerate(fw.exclude):
         try:
             code = store.resolve_area(x)
-            from ..group_panel import _members
+            from ..group_panel import group_members
 
-            mem = _members(store, code) if code.startswith("E47") else None
+            mem = group_members(store, code) if code.startswith("E47") else None
             out += mem[0] if mem else [code]
         except StoreError as exc:
             raise FrameworkError("unknown area to exclude", path=fw.path, line=fw.line_of("exclude"),
@@ -451,9 +451,9 @@ def _group_overrides(store, fw: Framework, *, areas, exclude) -> Framework:
             code = store.resolve_area(fw.area)
         except StoreError:
             return fw
-        from ..group_panel import _members
+        from ..group_panel import group_members
 
-        if _members(store, code) is not None:
+        if group_members(store, code) is not None:
             return replace(fw, areas=(code,), area_starts=(None,), area=None)
     return fw
 

@@ -537,7 +537,7 @@ def _context(ev: "Evaluation", chart_list: list[Chart], national: Mapping[int, M
         "provenance": prov.to_dict("records"), "limitations": limitations, "specific_caveats": specific, "schema_version": SCHEMA_VERSION,
         "title": ev.framework.title or f"Did the reform change outcomes in {ev.area_name}?",
         "generated": ev.generated_at.strftime("%d %B %Y, %H:%M UTC"),
-        "reform": (ev.group.start_text() if getattr(ev, "group", None) is not None
+        "reform": (ev.group.start_text() if ev.group is not None
                    else f"reform start {ev.reform_start.day} {ev.reform_start:%B %Y}"), "alpha": syn.alpha,
         "n_outcomes": len(syn.verdicts), "spine": _spine_rows(ev, national), "national": bool(national),
         "definitions": _definitions(ev), "fingertips": charts.FINGERTIPS,

@@ -132,12 +132,17 @@ def _form_values(params: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-#: codes that stand for a group of upper-tier councils (evaluated together, each against clean comparators)
+#: code prefixes of areas that may stand for a group of councils (combined authorities, regions): offered
+#: as choices and linked to the form; whether one really has members is :func:`group_members`'s to say
 _GROUP_PREFIXES = ("E47", "E12")
 
 
-def _tier_problem(area: Mapping[str, Any], code: str, tier: str) -> dict[str, str]:
-    """``{"area": message}`` when the area is not of the tier the chosen framework evaluates, else ``{}``."""
+def _tier_problem(s: Store, code: str, tier: str) -> dict[str, str]:
+    """``{"area": message}`` when the area is not of the tier the chosen framework evaluates, else ``{}``
+    (for the upper tier, a combined authority or region with member councils is evaluated as their group)."""
+    from ..group_panel import group_members
+
+    area = s.area(code)
     name = area.get("name") or code
     if tier == "lower":
         if area.get("lower_tier"):
@@ -145,7 +150,7 @@ def _tier_problem(area: Mapping[str, Any], code: str, tier: str) -> dict[str, st
         return {"area": f"{name} is not a district council; the district framework evaluates lower-tier councils "
                         "(districts, unitaries, metropolitan and London boroughs). For a county choose the "
                         "upper-tier framework."}
-    if area.get("upper_tier") or code.startswith(_GROUP_PREFIXES):
+    if area.get("upper_tier") or group_members(s, code) is not None:
         return {}
     return {"area": f"{name} is not an upper-tier council; this framework evaluates counties, unitaries, metropolitan "
                     "and London boroughs, or a combined authority's or region's councils as a group. For a district "
@@ -192,6 +197,7 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
                 "found": records(found[["code", "name", "area_type", "upper_tier", "lower_tier", "region_name"]])
                 if found is not None else None,
                 "choices": records(choices), "groups": records(groups), "frameworks": frameworks.available(),
+                "group_prefixes": _GROUP_PREFIXES,
                 "counts": s.counts(), "form": dict(form), "errors": dict(errors or {})}
 
     def check_form(s: Store, form: Mapping[str, str]) -> dict[str, str]:
@@ -208,7 +214,7 @@ def register(app: FastAPI, page: Callable[..., HTMLResponse], web_message: Calla
         elif form["area"]:
             try:
                 code = s.resolve_area(form["area"])
-                errors.update(_tier_problem(s.area(code), code, frameworks.tier(form["framework"])))
+                errors.update(_tier_problem(s, code, frameworks.tier(form["framework"])))
             except StoreError as exc:
                 errors["area"] = web_message(exc)
         if not form["start"] and fw.reform_start is None:

@@ -63,17 +63,15 @@ _HEADERS = [
 _SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 
 
-def csp_for(html: bytes | None = None, extra: dict[str, str] | None = None) -> str:
+def csp_for(html: bytes | None = None) -> str:
     """The Content-Security-Policy: no script, unless ``html`` has inline scripts, then only those (by hash),
     which may fetch from this server only."""
     policy = dict(_BASE_CSP)
-    for k, v in (extra or {}).items():
-        policy[k] = v
     if html:
         hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'" for m in _SCRIPT.findall(html)]
         if hashes:
-            policy["script-src"] = " ".join(hashes + ([policy["script-src"]] if "script-src" in policy else []))
-            policy.setdefault("connect-src", "'self'")      # those scripts may ask this server, and no other
+            policy["script-src"] = " ".join(hashes)
+            policy["connect-src"] = "'self'"      # those scripts may ask this server, and no other
     return "; ".join(f"{k} {v}" for k, v in policy.items())
 
 
@@ -169,12 +167,11 @@ class SecurityMiddleware:
     """Limits, HEAD, and security headers around an ASGI app (see the module docstring)."""
 
     def __init__(self, app: Callable[..., Awaitable[None]], *, max_body: int = MAX_BODY, max_url: int = MAX_URL,
-                 hashed_paths: tuple[str, ...] = (), csp_extra: dict[str, dict[str, str]] | None = None) -> None:
+                 hashed_paths: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_body = max_body
         self.max_url = max_url
         self.hashed_paths = hashed_paths      # HTML pages whose inline scripts are allowed by hash
-        self.csp_extra = csp_extra or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -235,7 +232,7 @@ class SecurityMiddleware:
         def headers_of(start: Message, html: bytes | None) -> list[tuple[bytes, bytes]]:
             keep = [(k, v) for k, v in start.get("headers", []) if k.lower() not in {h for h, _ in _HEADERS}
                     and k.lower() != b"content-security-policy"]
-            csp = csp_for(html, self.csp_extra.get(path))
+            csp = csp_for(html)
             return keep + [(b"content-security-policy", csp.encode()), *_HEADERS]
 
         async def wrapped(message: Message) -> None:
