@@ -286,6 +286,11 @@ class Store:
         or if a new version of a stored file removes areas or periods, or more than
         ``max_shrink`` of its rows, unless ``replace``. ``check`` does everything but writes
         nothing (the transaction is rolled back): the report says what would change.
+
+        The batches are taken in order and each is judged against the store as the batches
+        before it left it. What needs the whole store (the clash of keys, the indicator rows,
+        the successors' details) is worked out once for the import (:class:`_ImportRun`), not
+        once per file, with the same outcome and the same first error as file by file.
         """
         if self.read_only:
             raise StoreError("the store was opened read-only")
@@ -295,10 +300,16 @@ class Store:
         self._writing = True
         _run(c, "BEGIN TRANSACTION")
         try:
-            for batch in batches:
-                rows.append(self._import_one(batch, replace=replace, max_shrink=max_shrink))
-                if progress is not None:
-                    progress(batch)
+            run = _ImportRun(c)
+            try:
+                for batch in batches:
+                    rows.append(self._import_one(batch, run, replace=replace, max_shrink=max_shrink))
+                    if progress is not None:
+                        progress(batch)
+            except InputError as exc:        # an earlier file's clash is the first error, as file by file
+                run.check_clashes(through=run.inserted_through, instead_of=exc)
+                raise
+            run.finish()
             _run(c, "ROLLBACK" if check else "COMMIT")
         except BaseException:
             _run(c, "ROLLBACK")
@@ -313,12 +324,13 @@ class Store:
         return bool(self.con.execute("SELECT count(*) FROM imports WHERE source IN (SELECT unnest(?))",
                                      [sorted(AUTHORITATIVE_AREA_SOURCES)]).fetchall()[0][0])
 
-    def _check_known_codes(self, b: Batch) -> None:
+    @staticmethod
+    def _check_known_codes(b: Batch, run: "_ImportRun") -> None:
         """Local-authority codes in a batch must be in the register or declared by the batch's source
         when it is authoritative or the ONS boundaries; a made-up code never creates an area."""
         from .sources.validate import LA_PREFIXES
 
-        if b.source in AUTHORITATIVE_AREA_SOURCES | DECLARING_SOURCES or not self._register_loaded():
+        if b.source in AUTHORITATIVE_AREA_SOURCES | DECLARING_SOURCES or not run.register_loaded():
             return
         cols = [(b.observations, "area_code", "area_code"), (b.groups, "focal_area", "focal_area"),
                 (b.groups, "member_area", "member_area")]
@@ -327,11 +339,7 @@ class Store:
                 continue
             codes = pd.Series(frame[col].astype(str).unique())
             la = codes[codes.str[:3].isin(LA_PREFIXES)]
-            if la.empty:
-                continue
-            known = {r[0] for r in self.con.execute("SELECT code FROM areas WHERE code IN (SELECT unnest(?))",
-                                                    [la.tolist()]).fetchall()}
-            unknown = [x for x in la if x not in known]
+            unknown = [x for x in la if x not in run.areas.rows]
             if unknown:
                 i = int((frame[col].astype(str) == unknown[0]).to_numpy().argmax())
                 line = int(frame["_line"].iloc[i]) if "_line" in frame.columns else None
@@ -369,7 +377,30 @@ class Store:
         out["_removed_period"] = sorted(old_periods - new_periods)[:3]
         return out
 
-    def _import_one(self, b: Batch, *, replace: bool = False, max_shrink: float = MAX_SHRINK) -> dict:
+    @staticmethod
+    def _refuse_shrink(b: Batch, diff: dict, new_rows: int, max_shrink: float) -> None:
+        """A new version of a stored file may not remove areas or periods, or more than ``max_shrink`` rows."""
+        where = str(b.files[0]) if b.files else b.key
+        if diff["areas_removed"]:
+            raise InputError(f"this version of the file removes {diff['areas_removed']} area(s) that the stored "
+                             f"version has (e.g. {', '.join(diff['_removed_area'])})", path=where,
+                             field="area_code", expected="every stored area again, or --replace",
+                             hint="Check the file is complete; give --replace to accept the removal")
+        if diff["periods_removed"]:
+            p0 = diff["_removed_period"][0]
+            raise InputError(f"this version of the file removes {diff['periods_removed']} period(s) that the "
+                             f"stored version has (e.g. {p0[0]} to {p0[1]})", path=where, field="period",
+                             expected="every stored period again, or --replace",
+                             hint="Check the file is complete; give --replace to accept the removal")
+        if diff["old_rows"] and new_rows < (1 - max_shrink) * diff["old_rows"]:
+            raise InputError(f"this version of the file has {new_rows:,} rows where the stored version has "
+                             f"{diff['old_rows']:,} (more than {max_shrink:.0%} fewer)", path=where,
+                             expected=f"at least {(1 - max_shrink):.0%} of the stored rows, or --replace",
+                             got=f"{new_rows:,} rows",
+                             hint="Check the file is complete; give --replace to accept the smaller file")
+
+    def _import_one(self, b: Batch, run: "_ImportRun", *, replace: bool = False,
+                    max_shrink: float = MAX_SHRINK) -> dict:
         c = self.con
         if not b.validated:       # a batch that came in without the readers' entry points: same rules
             from .sources.validate import validate_batch
@@ -378,84 +409,22 @@ class Store:
         sha = _sha256(b.files)
         version = b.version or reader_fingerprint()
         nq = 0 if b.quarantine is None else len(b.quarantine)
-        prev = c.execute("SELECT import_id, sha256, version FROM imports WHERE source = ? AND path = ?",
-                         [b.source, b.key]).fetchall()
+        prev = run.imports.get((b.source, b.key), [])
         if any(s == sha and v == version for _, s, v in prev):
             return {"source": b.source, "key": b.key, "status": "unchanged", "rows": b.rows, "sha256": sha,
                     "quarantined": 0}
         status = "replaced" if prev else "new"
-        self._check_known_codes(b)
+        self._check_known_codes(b, run)
         diff = self._differences([p[0] for p in prev], b)
         new_rows = len(b.observations) + len(b.groups)
         if prev and not replace and any(s != sha for _, s, _ in prev):   # a new version of the file
-            where = str(b.files[0]) if b.files else b.key
-            if diff["areas_removed"]:
-                raise InputError(f"this version of the file removes {diff['areas_removed']} area(s) that the stored "
-                                 f"version has (e.g. {', '.join(diff['_removed_area'])})", path=where,
-                                 field="area_code", expected="every stored area again, or --replace",
-                                 hint="Check the file is complete; give --replace to accept the removal")
-            if diff["periods_removed"]:
-                p0 = diff["_removed_period"][0]
-                raise InputError(f"this version of the file removes {diff['periods_removed']} period(s) that the "
-                                 f"stored version has (e.g. {p0[0]} to {p0[1]})", path=where, field="period",
-                                 expected="every stored period again, or --replace",
-                                 hint="Check the file is complete; give --replace to accept the removal")
-            if diff["old_rows"] and new_rows < (1 - max_shrink) * diff["old_rows"]:
-                raise InputError(f"this version of the file has {new_rows:,} rows where the stored version has "
-                                 f"{diff['old_rows']:,} (more than {max_shrink:.0%} fewer)", path=where,
-                                 expected=f"at least {(1 - max_shrink):.0%} of the stored rows, or --replace",
-                                 got=f"{new_rows:,} rows",
-                                 hint="Check the file is complete; give --replace to accept the smaller file")
-        for (old_id, _, _) in prev:
-            _run(c, "DELETE FROM observations WHERE import_id = ?", [old_id])
-            _run(c, "DELETE FROM comparator_groups WHERE import_id = ?", [old_id])
-            _run(c, "DELETE FROM boundaries WHERE import_id = ?", [old_id])
-            _run(c, "DELETE FROM quarantine WHERE import_id = ?", [old_id])
-            _run(c, "DELETE FROM imports WHERE import_id = ?", [old_id])
-        import_id = c.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
-
-        if len(b.indicators):
-            ind = b.indicators[list(INDICATOR_COLUMNS)]
-            c.register("_new_ind", ind)
-            _run(c, "DELETE FROM indicators WHERE id IN (SELECT id FROM _new_ind)")
-            _run(c, "INSERT INTO indicators SELECT * FROM _new_ind")
-            c.unregister("_new_ind")
+            self._refuse_shrink(b, diff, new_rows, max_shrink)
+        import_id = run.replace(b.source, b.key, [p[0] for p in prev])
+        run.add_indicators(b.indicators)
         if len(b.areas):
-            self._upsert_areas(b.areas, authoritative=b.source in AUTHORITATIVE_AREA_SOURCES)
+            run.areas.upsert(b.areas, authoritative=b.source in AUTHORITATIVE_AREA_SOURCES)
         if len(b.observations):
-            obs = b.observations[list(OBSERVATION_COLUMNS)].copy()
-            obs["import_id"] = import_id
-            c.register("_new_obs", _as_arrow(obs))
-            # the canonical period (start, end): '2016' and '2016-01-01/P1Y' are one period
-            key = ", ".join(f'"{k}"' for k in CANONICAL_KEY)
-            clash = c.execute(
-                f"SELECT n.indicator_id, n.area_code, n.period_label, i.source, i.path FROM _new_obs n "
-                f"JOIN (SELECT * FROM observations WHERE indicator_id IN (SELECT DISTINCT indicator_id FROM _new_obs)) o "
-                f"USING ({key}) JOIN imports i ON i.import_id = o.import_id LIMIT 1"
-            ).fetchall()
-            if clash:
-                ind_id, area, period, src, path = clash[0]
-                c.unregister("_new_obs")
-                raise InputError(
-                    f"rows for indicator {ind_id}, area {area}, period {period} are already stored from "
-                    f"{src} file {path}", path=b.key, field="indicator_id",
-                    expected="each indicator/area/period to come from one file only",
-                    hint="Remove the duplicate file, or give its indicator another id",
-                )
-            missing_ind = c.execute(
-                "SELECT DISTINCT indicator_id FROM _new_obs WHERE indicator_id NOT IN (SELECT id FROM indicators)"
-            ).fetchall()
-            if missing_ind:
-                c.unregister("_new_obs")
-                raise InputError("observations refer to an indicator with no metadata", path=b.key,
-                                 field="indicator_id", expected="an indicator defined in the same import",
-                                 got=str(missing_ind[0][0]))
-            _run(c, "INSERT INTO observations SELECT * FROM _new_obs")
-            # areas seen in data but absent from the registry get a minimal entry
-            unseen = [r[0] for r in _run(c, "SELECT DISTINCT area_code FROM _new_obs WHERE area_code NOT IN (SELECT code FROM areas)")]
-            c.unregister("_new_obs")
-            if unseen:
-                self._upsert_areas(pd.DataFrame({"code": unseen}), authoritative=False)
+            run.add_observations(b, import_id)
         if len(b.groups):
             g = b.groups[list(GROUP_COLUMNS)].copy()
             g["import_id"] = import_id
@@ -470,27 +439,24 @@ class Store:
             _run(c, "INSERT INTO quarantine SELECT * FROM _new_q")
             c.unregister("_new_q")
         if b.boundaries and b.source in DECLARING_SOURCES and len(b.areas):
-            self._learn_recodes_from_boundaries(b.areas)
+            run.areas.learn_recodes_from_boundaries(b.areas)
         if len(b.areas):
-            self._fill_successors()
+            run.areas.fills_owed += 1         # a successor takes its predecessor's details (once per such file)
         for layer, text in (b.boundaries or {}).items():
             _run(c, "DELETE FROM boundaries WHERE layer = ?", [layer])
             _run(c, "INSERT INTO boundaries VALUES (?, ?, ?, ?, ?)",
                  [layer, b.source, text, hashlib.sha256(text.encode()).hexdigest(), import_id])
-        _run(c, 
-            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [import_id, b.source, b.key, sha, b.rows, datetime.now(timezone.utc).replace(tzinfo=None), version],
-        )
+        run.record(import_id, b.source, b.key, sha, b.rows, version)
         return {"source": b.source, "key": b.key, "status": status, "rows": b.rows, "sha256": sha,
                 **{k: v for k, v in diff.items() if not k.startswith("_")}, "new_rows": new_rows, "quarantined": nq}
 
     # -- recodes -------------------------------------------------------------------------------
     _COUNCIL_SQL = "left({c}, 3) IN ('E06', 'E07', 'E08', 'E09', 'E10', 'W06', 'S12', 'N09')"
 
-    def _learn_recodes_from_boundaries(self, declared: pd.DataFrame) -> None:
+    @classmethod
+    def _learn_recodes_from_boundaries(cls, c: duckdb.DuckDBPyConnection, declared: pd.DataFrame) -> None:
         """A council of the register missing from the ONS boundaries while a boundary of the same name
         and type carries another code has been recoded (Barnsley E08000016 -> E08000038, 2025)."""
-        c = self.con
         d = declared[["code", "name"]].dropna()
         c.register("_declared", d)
         _run(c, f"""
@@ -498,22 +464,23 @@ class Store:
             FROM (SELECT code, name FROM _declared) n
             WHERE areas.code NOT IN (SELECT code FROM _declared)
               AND lower(areas.name) = lower(n.name) AND left(areas.code, 3) = left(n.code, 3)
-              AND {self._COUNCIL_SQL.format(c='areas.code')}
+              AND {cls._COUNCIL_SQL.format(c='areas.code')}
               AND (areas.replaced_by IS NULL OR areas.replaced_by = '') AND areas.valid_to IS NULL
               AND (SELECT count(*) FROM _declared x WHERE lower(x.name) = lower(n.name)
                    AND left(x.code, 3) = left(n.code, 3)) = 1""")
         c.unregister("_declared")
 
-    def _fill_successors(self) -> None:
+    @classmethod
+    def _fill_successors(cls, c: duckdb.DuckDBPyConnection) -> None:
         """A successor known only by code and name (from the boundaries) takes its exact predecessor's
         region, parent and tiers."""
-        _run(self.con, f"""
+        _run(c, f"""
             UPDATE areas SET region_code = coalesce(areas.region_code, o.region_code),
                              parent_code = coalesce(areas.parent_code, o.parent_code),
                              valid_from = coalesce(areas.valid_from, o.valid_to + INTERVAL 1 DAY)
             FROM areas o
             WHERE o.replaced_by = areas.code AND left(o.code, 3) = left(areas.code, 3)
-              AND {self._COUNCIL_SQL.format(c='o.code')}
+              AND {cls._COUNCIL_SQL.format(c='o.code')}
               AND (areas.region_code IS NULL OR areas.parent_code IS NULL OR areas.valid_from IS NULL)""")
 
     def exact_recodes(self) -> dict[str, str]:
@@ -539,7 +506,8 @@ class Store:
             return []          # no area names it as successor, so no chain ends at it (one cheap lookup)
         return sorted((o for o, n in self.exact_recodes().items() if n == code), reverse=True)
 
-    def _upsert_areas(self, areas: pd.DataFrame, *, authoritative: bool) -> None:
+    @staticmethod
+    def _upsert_areas(c: duckdb.DuckDBPyConnection, areas: pd.DataFrame, *, authoritative: bool) -> None:
         from .geography import area_type_from_code, tiers_from_code
 
         a = areas.copy()
@@ -553,7 +521,6 @@ class Store:
         a["lower_tier"] = a["lower_tier"].where(a["lower_tier"].notna(), tiers.map(lambda t: t[1])).astype(bool)
         for col in ("valid_from", "valid_to"):
             a[col] = pd.to_datetime(a[col], errors="coerce").dt.date
-        c = self.con
         c.register("_new_areas", a)
         cols = list(AREA_COLUMNS)
         if authoritative:
@@ -1367,6 +1334,212 @@ class Store:
         obs = obs[obs["period_label"] == period]
         types = self.frame("SELECT code AS area_code, area_type, upper_tier FROM areas")
         return obs.merge(types, on="area_code", how="left")
+
+
+#: council code prefixes (the successor rules of the area register apply to councils only)
+_COUNCIL_PREFIXES = frozenset({"E06", "E07", "E08", "E09", "E10", "W06", "S12", "N09"})
+
+
+def _missing(v: object) -> bool:
+    """Whether one cell is empty (None, NaN, NaT, NA)."""
+    return v is None or bool(pd.isna(v))
+
+
+class _AreaRegister:
+    """The area register while an import runs: a copy in memory (about a thousand rows) that says
+    when a file's areas would change nothing, so that the table is written only when they would.
+
+    The rules stay in SQL (:meth:`Store._upsert_areas`, :meth:`Store._fill_successors`,
+    :meth:`Store._learn_recodes_from_boundaries`); the copy only decides when running them can
+    change nothing. Each file with areas owes one pass of the successor rule, as when files were
+    written one by one; owed passes run before the next write and at the end, and stop early
+    once a pass would change nothing (every later one would change nothing too).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.fills_owed = 0
+        self.rows: dict[str, dict[str, object]] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        cols = list(AREA_COLUMNS)
+        sql = "SELECT " + ", ".join(f'"{k}"' for k in cols) + " FROM areas"
+        self.rows = {r[0]: dict(zip(cols, r)) for r in self.con.execute(sql).fetchall()}
+
+    def upsert(self, areas: pd.DataFrame, *, authoritative: bool) -> None:
+        """Add or complete areas (an authoritative register overrides; any other file only fills gaps)."""
+        self.pay_fills()
+        if not authoritative and not self._would_fill(areas):
+            return
+        Store._upsert_areas(self.con, areas, authoritative=authoritative)
+        self.reload()
+
+    def learn_recodes_from_boundaries(self, declared: pd.DataFrame) -> None:
+        self.pay_fills()
+        Store._learn_recodes_from_boundaries(self.con, declared)
+        self.reload()
+
+    def pay_fills(self) -> None:
+        while self.fills_owed:
+            if not self._fill_would_change():
+                self.fills_owed = 0
+                return
+            Store._fill_successors(self.con)
+            self.reload()
+            self.fills_owed -= 1
+
+    def _would_fill(self, areas: pd.DataFrame) -> bool:
+        """Whether filling gaps from ``areas`` could change the register (a new code, or a value where the
+        register has none); errs towards yes."""
+        cols = [k for k in AREA_COLUMNS if k != "code" and k in areas.columns]
+        values = [areas[k].tolist() for k in cols]
+        for i, code in enumerate(areas["code"].tolist()):
+            old = self.rows.get(code) if isinstance(code, str) else None
+            if old is None or any(old[k] is None for k in ("area_type", "upper_tier", "lower_tier")):
+                return True
+            if any(old[k] is None and not _missing(v[i]) for k, v in zip(cols, values)):
+                return True
+        return False
+
+    def _fill_would_change(self) -> bool:
+        """Whether a pass of :meth:`Store._fill_successors` would change any successor."""
+        for o in self.rows.values():
+            code, succ = str(o["code"]), o["replaced_by"]
+            s = self.rows.get(succ) if isinstance(succ, str) and code[:3] in _COUNCIL_PREFIXES else None
+            if s is None or str(s["code"])[:3] != code[:3]:
+                continue
+            if ((s["region_code"] is None and o["region_code"] is not None)
+                    or (s["parent_code"] is None and o["parent_code"] is not None)
+                    or (s["valid_from"] is None and o["valid_to"] is not None)):
+                return True
+        return False
+
+
+class _ImportRun:
+    """What one :meth:`Store.import_batches` call knows, kept in memory so that a file costs a few statements.
+
+    Observations go in file by file. Rows that a new version of a file replaces stay until the import
+    finishes; then one query checks that no key came from two files, counting an old row only for the
+    files read before it was replaced, and the replaced rows go. The outcome, and the first error,
+    are those of writing and checking file by file.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        #: (source, key) -> [(import_id, sha256, version)] of the imports now stored
+        self.imports: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+        #: import_id -> (source, key) of every import stored or written in this run (for messages)
+        self.names: dict[int, tuple[str, str]] = {}
+        self.live_sources: dict[int, str] = {}
+        for iid, src, path, sha, ver in con.execute(
+                "SELECT import_id, source, path, sha256, version FROM imports ORDER BY import_id").fetchall():
+            self.imports.setdefault((src, path), []).append((iid, sha, ver))
+            self.names[iid] = (src, path)
+            self.live_sources[iid] = src
+        # ids are never reused within a run, so a replaced file's rows and its successor's stay apart
+        self.first_new = self.next_id = max(self.names, default=0) + 1
+        self.indicators = {r[0] for r in con.execute("SELECT id FROM indicators").fetchall()}
+        self.indicator_frames: list[pd.DataFrame] = []
+        #: indicator -> import ids with rows of it (a key can only clash where there are two)
+        self.indicator_imports: dict[str, set[int]] = {
+            ind: set(ids) for ind, ids in con.execute(
+                "SELECT indicator_id, list(DISTINCT import_id) FROM observations GROUP BY indicator_id").fetchall()}
+        #: replaced import id -> id of the file that replaced it (its rows go when the run finishes)
+        self.deleted_at: dict[int, int] = {}
+        self.inserted_through = 0        # the last import id whose observations are in the table
+        self.areas = _AreaRegister(con)
+
+    def register_loaded(self) -> bool:
+        """Whether an authoritative area register (mySociety lookups, Fingertips areas) is imported."""
+        return any(s in AUTHORITATIVE_AREA_SOURCES for s in self.live_sources.values())
+
+    def replace(self, source: str, key: str, old_ids: list[int]) -> int:
+        """Drop the imports a file replaces (their observations when the run finishes); the file's new id."""
+        iid = self.next_id
+        self.next_id += 1
+        for old in old_ids:
+            self.deleted_at.setdefault(old, iid)
+            for table in ("comparator_groups", "boundaries", "quarantine", "imports"):
+                _run(self.con, f"DELETE FROM {table} WHERE import_id = ?", [old])
+            self.live_sources.pop(old, None)
+        self.imports.pop((source, key), None)
+        self.names[iid] = (source, key)
+        return iid
+
+    def record(self, iid: int, source: str, key: str, sha: str, rows: int, version: str) -> None:
+        _run(self.con, "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",
+             [iid, source, key, sha, rows, datetime.now(timezone.utc).replace(tzinfo=None), version])
+        self.imports[(source, key)] = [(iid, sha, version)]
+        self.live_sources[iid] = source
+
+    def add_indicators(self, ind: pd.DataFrame) -> None:
+        if len(ind):
+            self.indicator_frames.append(ind[list(INDICATOR_COLUMNS)])
+            self.indicators.update(ind["id"].astype(str))
+
+    def add_observations(self, b: Batch, import_id: int) -> None:
+        c = self.con
+        obs = b.observations[list(OBSERVATION_COLUMNS)].copy()
+        obs["import_id"] = import_id
+        c.register("_new_obs", _as_arrow(obs))
+        _run(c, "INSERT INTO observations SELECT * FROM _new_obs")
+        c.unregister("_new_obs")
+        self.inserted_through = import_id
+        ids = set(obs["indicator_id"].dropna().astype(str).unique())
+        for ind in ids:
+            self.indicator_imports.setdefault(ind, set()).add(import_id)
+        missing = sorted(ids - self.indicators)
+        if missing:
+            raise InputError("observations refer to an indicator with no metadata", path=b.key,
+                             field="indicator_id", expected="an indicator defined in the same import", got=missing[0])
+        # areas seen in data but absent from the register get a minimal entry
+        unseen = sorted(set(obs["area_code"].dropna().astype(str).unique()) - self.areas.rows.keys())
+        if unseen:
+            self.areas.upsert(pd.DataFrame({"code": unseen}), authoritative=False)
+
+    def check_clashes(self, *, through: int, instead_of: BaseException | None = None) -> None:
+        """Raise for the first file (up to import id ``through``) with an observation key already stored
+        from another file: a file read earlier in this run, or a stored file not yet replaced."""
+        cand = sorted(ind for ind, ids in self.indicator_imports.items()
+                      if len(ids) > 1 and max(ids) >= self.first_new)
+        if not cand or through < self.first_new:
+            return
+        key = ", ".join(f'"{k}"' for k in CANONICAL_KEY)
+        gone = list(self.deleted_at.items())
+        clash = self.con.execute(f"""
+            WITH n AS (SELECT * FROM observations WHERE import_id BETWEEN ? AND ?
+                         AND indicator_id IN (SELECT unnest(?))),
+                 o AS (SELECT * FROM observations WHERE indicator_id IN (SELECT unnest(?))),
+                 d AS (SELECT unnest(?::INTEGER[]) AS import_id, unnest(?::INTEGER[]) AS deleted_at)
+            SELECT n.import_id, n.indicator_id, n.area_code, n.period_label, o.import_id
+            FROM n JOIN o USING ({key}) LEFT JOIN d ON d.import_id = o.import_id
+            WHERE o.import_id < n.import_id AND (d.deleted_at IS NULL OR d.deleted_at > n.import_id)
+            ORDER BY n.import_id LIMIT 1""",
+            [self.first_new, through, cand, cand, [k for k, _ in gone], [v for _, v in gone]]).fetchall()
+        if clash:
+            later, ind_id, area, period, earlier = clash[0]
+            src, path = self.names[earlier]
+            raise InputError(
+                f"rows for indicator {ind_id}, area {area}, period {period} are already stored from "
+                f"{src} file {path}", path=self.names[later][1], field="indicator_id",
+                expected="each indicator/area/period to come from one file only",
+                hint="Remove the duplicate file, or give its indicator another id",
+            ) from instead_of
+
+    def finish(self) -> None:
+        """The checks and writes left to the end: clashes, replaced rows, successors, indicators."""
+        c = self.con
+        self.check_clashes(through=self.inserted_through)
+        if self.deleted_at:
+            _run(c, "DELETE FROM observations WHERE import_id IN (SELECT unnest(?))", [sorted(self.deleted_at)])
+        self.areas.pay_fills()
+        if self.indicator_frames:
+            ind = pd.concat(self.indicator_frames, ignore_index=True).drop_duplicates("id", keep="last")
+            c.register("_new_ind", ind)
+            _run(c, "DELETE FROM indicators WHERE id IN (SELECT id FROM _new_ind)")
+            _run(c, "INSERT INTO indicators SELECT * FROM _new_ind")
+            c.unregister("_new_ind")
 
 
 def default_data_dir() -> Path:

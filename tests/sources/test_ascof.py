@@ -68,7 +68,7 @@ def test_2019_20_users_and_carers_told_apart(batches):
 def test_measure_names_match_nhs_digital_codes(data_dir):
     """Every 2020-21 measure name maps to the ASCOF code NHS Digital's own file gives it."""
     raw = pd.read_excel(data_dir / "ascof" / "Data" / "2021" / "meas-from-asc-of-eng-2021-open-data-csv_v2.xlsx",
-                        dtype=str, usecols=["Measure Group", "Measure Group Description"]).drop_duplicates()
+                        dtype=str, engine="openpyxl", usecols=["Measure Group", "Measure Group Description"]).drop_duplicates()
     raw["mine"] = raw["Measure Group Description"].map(ascof._norm).map(ascof._MEASURE_KEY)
     assert raw["mine"].notna().all()
     assert (raw["mine"] == raw["Measure Group"].str.strip()).all()

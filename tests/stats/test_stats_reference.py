@@ -29,7 +29,7 @@ RTOL = 1e-9
 
 
 def _sheet(reference_dir, book: str, sheet: str | int = 0) -> pd.DataFrame:
-    return pd.read_excel(reference_dir / book, sheet_name=sheet).dropna(how="all")
+    return pd.read_excel(reference_dir / book, sheet_name=sheet, engine="openpyxl").dropna(how="all")
 
 
 def test_byar_and_wilson_single_values(reference_dir):

@@ -301,8 +301,8 @@ def read_iod(path: Path, *, key: str | None = None) -> Batch:
     """The IoD2019 upper-tier summaries (every sheet's measures) as ``ascof:iod2019-*`` indicators."""
     path = Path(path)
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str)
-    except Exception as exc:  # openpyxl raises several types for a damaged workbook
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine")
+    except Exception as exc:  # the Excel reader raises several types for a damaged workbook
         raise InputError("the workbook cannot be read", path=path, expected="an .xlsx workbook",
                          got=f"{type(exc).__name__}: {exc}") from None
     frames, inds, names = [], [], []

@@ -145,8 +145,8 @@ def read_csv(path: Path, *, key: str | None = None) -> Batch:
 
 def _read_sheet(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str)
-    except Exception as exc:  # openpyxl raises several types for a damaged workbook
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine")
+    except Exception as exc:  # the Excel reader raises several types for a damaged workbook
         raise InputError("the workbook cannot be read", path=path, expected="an .xlsx workbook",
                          got=f"{type(exc).__name__}: {exc}") from None
     df = next(iter(sheets.values()))

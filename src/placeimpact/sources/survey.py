@@ -66,8 +66,8 @@ def _read_table(path: Path) -> pd.DataFrame:
     """The file's rows as text with a ``_line`` column (CSV line, or Excel row number)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            df = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged workbook
+            df = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine="calamine")
+        except Exception as exc:  # noqa: BLE001 - the Excel reader raises many types for a damaged workbook
             raise InputError("the Excel file cannot be read", path=path, expected="an .xlsx workbook whose first "
                              "sheet holds the survey table", got=type(exc).__name__,
                              hint="Open and re-save it in Excel, or export the sheet as CSV") from None
