@@ -73,6 +73,8 @@ class InputError(PlaceImpactError, ValueError):
         got: object = None,
         hint: str | None = None,
     ) -> None:
+        self._given = (message, {"path": path, "line": line, "field": field, "expected": expected, "got": got,
+                                 "hint": hint})
         self.path = str(path) if path is not None else None
         self.line = line
         self.field = field
@@ -97,6 +99,15 @@ class InputError(PlaceImpactError, ValueError):
         if hint:
             msg += f". {hint}"
         super().__init__(msg)
+
+    def __reduce__(self) -> tuple:
+        """Pickle with every field (an error raised in a reading process reaches the caller whole)."""
+        message, fields = self._given
+        return _rebuild_input_error, (type(self), message, fields), self.__dict__
+
+
+def _rebuild_input_error(cls: type, message: str, fields: dict) -> InputError:
+    return cls(message, **fields)
 
 
 class FrameworkError(InputError):

@@ -68,7 +68,7 @@ def _as_arrow(df: pd.DataFrame) -> object:
     import pyarrow as pa
 
     try:
-        return pa.Table.from_pandas(df, preserve_index=False)
+        return pa.Table.from_pandas(df, preserve_index=False, nthreads=1)   # no thread pool per frame
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return df
 
@@ -313,6 +313,9 @@ class Store:
             _run(c, "ROLLBACK" if check else "COMMIT")
         except BaseException:
             _run(c, "ROLLBACK")
+            close = getattr(batches, "close", None)      # a reading generator stops its readers now
+            if callable(close):
+                close()
             raise
         finally:
             self._writing = False
@@ -540,8 +543,7 @@ class Store:
         if not root.exists():
             raise InputError("the data folder does not exist", path=root,
                              hint="Pass --from DIR, or run 'placeimpact data fetch'")
-        batches = list(read_tree(root, progress=progress))
-        return self.import_batches(batches)
+        return self.import_batches(read_tree(root, progress=progress))   # imported as they are read
 
     def save_group(self, group: pd.DataFrame) -> None:
         """Store a computed comparator group (replacing one with the same group_id and focal area)."""

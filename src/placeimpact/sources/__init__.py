@@ -52,10 +52,17 @@ def reader_for(folder_name: str):
         raise
 
 
-def read_tree(root: Path, *, progress: bool = False, lenient: bool = False) -> Iterator[Batch]:
+def read_tree(root: Path, *, progress: bool = False, lenient: bool = False,
+              workers: int | None = None) -> Iterator[Batch]:
     """Every batch of every known folder under root; the area registries (lookups, then the ONS
     boundaries, which declare the 2025 codes) first. Each batch passes the validation layer
-    (:func:`placeimpact.sources.validate.validate_batch`); ``lenient`` quarantines bad rows."""
+    (:func:`placeimpact.sources.validate.validate_batch`); ``lenient`` quarantines bad rows.
+
+    ``workers`` processes read ahead while the caller uses the batches already read (default:
+    :func:`read_workers`). The batches, their order and the first error are the same however
+    many read them: a unit (a folder, or a part of a large one) is read by one worker, and
+    results are handed on in the order of the units.
+    """
     from ..errors import InputError
 
     root = Path(root)
@@ -70,12 +77,88 @@ def read_tree(root: Path, *, progress: bool = False, lenient: bool = False) -> I
         raise InputError("no known data folder in it", path=root,
                          expected="sub-folders named like ../shared/data's: " + ", ".join(sorted(FOLDERS)),
                          hint="Point --from at the folder that holds them")
+    units = []
+    for folder in order:
+        reader = known[folder]
+        name = reader.__name__.rsplit(".", 1)[-1]
+        parts = getattr(reader, "parts", None)
+        if parts is None:
+            units.append((name, "", str(folder), str(root), lenient))
+        else:
+            units += [(name, str(folder), str(part), str(root), lenient) for part in parts(folder)]
+    n = read_workers(root) if workers is None else max(1, int(workers))
+    context = _fork_context() if n > 1 and len(units) > 1 else None
+    if context is None:
+        for unit in units:
+            yield from _read_unit(unit)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(n, len(units)), mp_context=context) as pool:
+        try:
+            for batches in pool.map(_read_unit, units):
+                yield from batches
+        finally:                 # an error or an abandoned generator: nothing more is read
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: the data size from which reading in parallel pays for starting the worker processes
+PARALLEL_FROM_BYTES = 8_000_000
+
+
+def read_workers(root: Path) -> int:
+    """How many processes read a data folder: ``$PLACEIMPACT_READ_WORKERS`` if set, else up to four
+    of the machine's cores for a folder of at least :data:`PARALLEL_FROM_BYTES`, else one."""
+    import os
+
+    env = os.environ.get("PLACEIMPACT_READ_WORKERS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            from ..errors import InputError
+
+            raise InputError("PLACEIMPACT_READ_WORKERS is not a whole number", field="PLACEIMPACT_READ_WORKERS",
+                             expected="a number of processes such as 1 or 2", got=env) from None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cores < 2:
+        return 1
+    size = 0
+    for path in Path(root).rglob("*"):
+        if path.is_file():
+            size += path.stat().st_size
+            if size >= PARALLEL_FROM_BYTES:
+                return min(cores, 4)
+    return 1
+
+
+def _fork_context():
+    """A start method whose workers begin at once with the readers imported: fork where it is safe
+    enough (Linux, Python before 3.12), else forkserver; None (read in this process) elsewhere."""
+    import multiprocessing as mp
+    import sys
+
+    methods = mp.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and sys.version_info < (3, 12):
+        return mp.get_context("fork")
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return None
+
+
+def _read_unit(unit: tuple[str, str, str, str, bool]) -> list[Batch]:
+    """The validated batches of one unit: a whole folder (``part`` empty), or one part of a folder
+    whose reader splits it (``parts(folder)`` and ``read_part(folder, part, root)``)."""
+    name, folder, path, root, lenient = unit
+    reader = importlib.import_module(f"{__name__}.{name}")
     from .validate import lenient_mode, validate_batch
 
-    for folder in order:
-        with lenient_mode() if lenient else _nothing():
-            for batch in known[folder].read_folder(folder, root):
-                yield validate_batch(complete_cis(batch), lenient=lenient)
+    with lenient_mode() if lenient else _nothing():
+        batches = (reader.read_folder(Path(path), Path(root)) if not folder
+                   else reader.read_part(Path(folder), Path(path), Path(root)))
+        return [validate_batch(complete_cis(b), lenient=lenient) for b in batches]
 
 
 class _nothing:

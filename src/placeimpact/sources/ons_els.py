@@ -290,12 +290,21 @@ def recodes_from_notes(codes: pd.Series, notes: pd.Series) -> pd.DataFrame:
     return pd.DataFrame([(c, r, v) for c, (r, v) in rows.items()], columns=["code", "replaced_by", "valid_to"])
 
 
+def parts(folder: Path) -> list[Path]:
+    """The dataset folders of an ELS folder, read one by one (and, by :func:`placeimpact.sources.read_tree`,
+    in parallel)."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_dir() and p.name not in SKIP_DATASETS)
+
+
+def read_part(folder: Path, ds: Path, root: Path) -> Iterator[Batch]:
+    """Every CSV of one dataset folder (``<dataset>/<dataset>.csv`` + ``.json``)."""
+    for csv_path in sorted(Path(ds).glob("*.csv")):
+        json_path = csv_path.with_suffix(".json")
+        yield read_file(csv_path, json_path if json_path.exists() else None,
+                        key=csv_path.relative_to(root).as_posix())
+
+
 def read_folder(folder: Path, root: Path) -> Iterator[Batch]:
     """Every dataset folder with a CSV: ``<dataset>/<dataset>.csv`` (+ ``.json``)."""
-    for ds in sorted(p for p in Path(folder).iterdir() if p.is_dir()):
-        if ds.name in SKIP_DATASETS:
-            continue
-        for csv_path in sorted(ds.glob("*.csv")):
-            json_path = csv_path.with_suffix(".json")
-            yield read_file(csv_path, json_path if json_path.exists() else None,
-                            key=csv_path.relative_to(root).as_posix())
+    for ds in parts(folder):
+        yield from read_part(folder, ds, root)
