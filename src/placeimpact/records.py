@@ -115,14 +115,11 @@ GROUP_COLUMNS: dict[str, str] = {
 
 
 def _frame(columns: dict[str, str], data: pd.DataFrame | None) -> pd.DataFrame:
-    if data is None:
-        data = pd.DataFrame()
-    out = pd.DataFrame(index=data.index if len(data.columns) else None)
-    for col, typ in columns.items():
-        if col in data.columns:
-            out[col] = data[col]
-        else:
-            out[col] = np.nan if typ == "DOUBLE" else None
+    """``data``'s columns of ``columns`` (in that order, dtypes kept), missing ones empty (NaN or None)."""
+    if data is None or not len(data.columns):
+        return pd.DataFrame({col: pd.Series(dtype=float if typ == "DOUBLE" else object) for col, typ in columns.items()})
+    out = pd.DataFrame({col: data[col] if col in data.columns else (np.nan if typ == "DOUBLE" else None)
+                        for col, typ in columns.items()}, index=data.index)
     return out.reset_index(drop=True)
 
 
@@ -346,8 +343,10 @@ def add_periods(obs: pd.DataFrame, labels: pd.Series, *, path: Path | str, field
                              expected="a period such as 2011, 2017/18, 2015 - 17 or 2001-01-01/P3Y",
                              got=lab) from exc
     obs["period_label"] = labels.to_numpy()
-    obs["period_start"] = pd.to_datetime(labels.map(lambda x: parsed[x].start)).dt.date.to_numpy()
-    obs["period_end"] = pd.to_datetime(labels.map(lambda x: parsed[x].end)).dt.date.to_numpy()
+    codes, uniques = pd.factorize(labels)          # each distinct label's dates once, then spread by code
+    for col, attr in (("period_start", "start"), ("period_end", "end")):
+        dates = np.array([pd.Timestamp(getattr(parsed[u], attr)).date() for u in uniques] + [pd.NaT], dtype=object)
+        obs[col] = dates[codes]
     return obs
 
 
@@ -399,7 +398,10 @@ def check_ci_order(obs: pd.DataFrame, *, path: Path | str, lines: np.ndarray | p
 def drop_identical_duplicates(df: pd.DataFrame, key: Iterable[str], value_cols: Iterable[str]) -> pd.Series:
     """Mask keeping the first of rows that repeat key *and* values (a publication listing the
     same area under two geography levels, say); conflicting repeats are left for :func:`check_unique`."""
-    cols = list(key) + list(value_cols)
+    key = list(key)
+    if not df.duplicated(subset=key).any():        # the usual case: no key twice, so nothing to drop
+        return pd.Series(True, index=df.index)
+    cols = key + list(value_cols)
     return ~df[cols].astype(str).duplicated(keep="first")
 
 

@@ -307,7 +307,8 @@ class Store:
                     if progress is not None:
                         progress(batch)
             except InputError as exc:        # an earlier file's clash is the first error, as file by file
-                run.check_clashes(through=run.inserted_through, instead_of=exc)
+                run.flush()
+                run.check_clashes(through=run.added_through, instead_of=exc)
                 raise
             run.finish()
             _run(c, "ROLLBACK" if check else "COMMIT")
@@ -340,9 +341,8 @@ class Store:
         for frame, col, field in cols:
             if frame is None or frame.empty or col not in frame.columns:
                 continue
-            codes = pd.Series(frame[col].astype(str).unique())
-            la = codes[codes.str[:3].isin(LA_PREFIXES)]
-            unknown = [x for x in la if x not in run.areas.rows]
+            unknown = [x for x in pd.unique(frame[col].astype(str).to_numpy())
+                       if x[:3] in LA_PREFIXES and x not in run.areas.rows]
             if unknown:
                 i = int((frame[col].astype(str) == unknown[0]).to_numpy().argmax())
                 line = int(frame["_line"].iloc[i]) if "_line" in frame.columns else None
@@ -418,6 +418,7 @@ class Store:
                     "quarantined": 0}
         status = "replaced" if prev else "new"
         self._check_known_codes(b, run)
+        run.flush(old_ids=[p[0] for p in prev])         # the same file twice in one import: its rows are read back
         diff = self._differences([p[0] for p in prev], b)
         new_rows = len(b.observations) + len(b.groups)
         if prev and not replace and any(s != sha for _, s, _ in prev):   # a new version of the file
@@ -1342,11 +1343,6 @@ class Store:
 _COUNCIL_PREFIXES = frozenset({"E06", "E07", "E08", "E09", "E10", "W06", "S12", "N09"})
 
 
-def _missing(v: object) -> bool:
-    """Whether one cell is empty (None, NaN, NaT, NA)."""
-    return v is None or bool(pd.isna(v))
-
-
 class _AreaRegister:
     """The area register while an import runs: a copy in memory (about a thousand rows) that says
     when a file's areas would change nothing, so that the table is written only when they would.
@@ -1368,6 +1364,7 @@ class _AreaRegister:
         cols = list(AREA_COLUMNS)
         sql = "SELECT " + ", ".join(f'"{k}"' for k in cols) + " FROM areas"
         self.rows = {r[0]: dict(zip(cols, r)) for r in self.con.execute(sql).fetchall()}
+        self.empty = {k: {code for code, row in self.rows.items() if row[k] is None} for k in cols}
 
     def upsert(self, areas: pd.DataFrame, *, authoritative: bool) -> None:
         """Add or complete areas (an authoritative register overrides; any other file only fills gaps)."""
@@ -1394,14 +1391,17 @@ class _AreaRegister:
     def _would_fill(self, areas: pd.DataFrame) -> bool:
         """Whether filling gaps from ``areas`` could change the register (a new code, or a value where the
         register has none); errs towards yes."""
-        cols = [k for k in AREA_COLUMNS if k != "code" and k in areas.columns]
-        values = [areas[k].tolist() for k in cols]
-        for i, code in enumerate(areas["code"].tolist()):
-            old = self.rows.get(code) if isinstance(code, str) else None
-            if old is None or any(old[k] is None for k in ("area_type", "upper_tier", "lower_tier")):
-                return True
-            if any(old[k] is None and not _missing(v[i]) for k, v in zip(cols, values)):
-                return True
+        code = areas["code"].to_numpy(dtype=object)
+        seen = set(code)
+        if not seen <= self.rows.keys():
+            return True
+        if any(seen & self.empty[k] for k in ("area_type", "upper_tier", "lower_tier")):
+            return True         # derived from the code where the file gives none
+        for k in AREA_COLUMNS:
+            if k != "code" and k in areas.columns and seen & self.empty[k]:
+                given = areas[k].notna().to_numpy()
+                if any(c in self.empty[k] for c in code[given]):
+                    return True
         return False
 
     def _fill_would_change(self) -> bool:
@@ -1449,7 +1449,10 @@ class _ImportRun:
                 "SELECT indicator_id, list(DISTINCT import_id) FROM observations GROUP BY indicator_id").fetchall()}
         #: replaced import id -> id of the file that replaced it (its rows go when the run finishes)
         self.deleted_at: dict[int, int] = {}
-        self.inserted_through = 0        # the last import id whose observations are in the table
+        #: observations waiting to be written together (fewer, larger inserts): (import id, Arrow table)
+        self.pending: list[tuple[int, object]] = []
+        self.pending_rows = 0
+        self.added_through = 0           # the last import id whose observations were added
         self.areas = _AreaRegister(con)
 
     def register_loaded(self) -> bool:
@@ -1480,14 +1483,17 @@ class _ImportRun:
             self.indicator_frames.append(ind[list(INDICATOR_COLUMNS)])
             self.indicators.update(ind["id"].astype(str))
 
+    #: pending observation rows from which they are written
+    FLUSH_ROWS = 250_000
+
     def add_observations(self, b: Batch, import_id: int) -> None:
-        c = self.con
         obs = b.observations[list(OBSERVATION_COLUMNS)].copy()
         obs["import_id"] = import_id
-        c.register("_new_obs", _as_arrow(obs))
-        _run(c, "INSERT INTO observations SELECT * FROM _new_obs")
-        c.unregister("_new_obs")
-        self.inserted_through = import_id
+        self.pending.append((import_id, _as_arrow(obs)))
+        self.pending_rows += len(obs)
+        self.added_through = import_id
+        if self.pending_rows >= self.FLUSH_ROWS:
+            self.flush()
         ids = set(obs["indicator_id"].dropna().astype(str).unique())
         for ind in ids:
             self.indicator_imports.setdefault(ind, set()).add(import_id)
@@ -1499,6 +1505,24 @@ class _ImportRun:
         unseen = sorted(set(obs["area_code"].dropna().astype(str).unique()) - self.areas.rows.keys())
         if unseen:
             self.areas.upsert(pd.DataFrame({"code": unseen}), authoritative=False)
+
+    def flush(self, old_ids: Iterable[int] | None = None) -> None:
+        """Write the pending observations (only if one of ``old_ids`` is among them, when given)."""
+        if not self.pending or (old_ids is not None and not set(old_ids) & {i for i, _ in self.pending}):
+            return
+        import pyarrow as pa
+
+        tables = [t for _, t in self.pending if isinstance(t, pa.Table)]
+        parts = [t for _, t in self.pending if not isinstance(t, pa.Table)]   # frames Arrow could not take
+        try:
+            parts.append(pa.concat_tables(tables, promote_options="permissive"))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            parts += tables
+        for part in parts:
+            self.con.register("_new_obs", part)
+            _run(self.con, "INSERT INTO observations SELECT * FROM _new_obs")
+            self.con.unregister("_new_obs")
+        self.pending, self.pending_rows = [], 0
 
     def check_clashes(self, *, through: int, instead_of: BaseException | None = None) -> None:
         """Raise for the first file (up to import id ``through``) with an observation key already stored
@@ -1532,7 +1556,8 @@ class _ImportRun:
     def finish(self) -> None:
         """The checks and writes left to the end: clashes, replaced rows, successors, indicators."""
         c = self.con
-        self.check_clashes(through=self.inserted_through)
+        self.flush()
+        self.check_clashes(through=self.added_through)
         if self.deleted_at:
             _run(c, "DELETE FROM observations WHERE import_id IN (SELECT unnest(?))", [sorted(self.deleted_at)])
         self.areas.pay_fills()

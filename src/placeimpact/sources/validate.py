@@ -271,20 +271,22 @@ def validate_batch(batch, *, lenient: bool = False, today: date | None = None):
                          got=str(ids[ids.duplicated()].iloc[0])[:80])
     meta = batch.indicators.set_index("id") if len(batch.indicators) else pd.DataFrame()
     ind = obs["indicator_id"]
-    vt = ind.map(meta["value_type"]).to_numpy() if "value_type" in meta else np.full(len(obs), None)
-    mult = ind.map(meta["multiplier"]).astype(float).fillna(1.0).to_numpy() if "multiplier" in meta \
+    codes, uniq = pd.factorize(ind)                 # each indicator's metadata looked up once
+    vt = _spread(meta["value_type"], uniq, codes, None) if "value_type" in meta else np.full(len(obs), None)
+    mult = _spread(meta["multiplier"].astype(float), uniq, codes, np.nan) if "multiplier" in meta \
         else np.ones(len(obs))
+    mult = np.where(np.isnan(mult.astype(float)), 1.0, mult.astype(float)) if "multiplier" in meta else mult
 
     # confidence limits around the value (known slips of official publications blanked and counted)
     v = num["value"]
     tol = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(v)))
     for lo_c, hi_c in (("lci95", "uci95"), ("lci998", "uci998")):
         lo, hi = num[lo_c], num[hi_c]
-        slip_ok = allowed_ci_slips(ind.to_numpy(), v, lo, hi)
         lo_bad = np.nan_to_num(lo > v + tol, nan=False).astype(bool)
         hi_bad = np.nan_to_num(hi < v - tol, nan=False).astype(bool)
         order_bad = np.nan_to_num(lo > hi, nan=False).astype(bool)
-        slips = (lo_bad | hi_bad | order_bad) & slip_ok
+        any_bad = lo_bad | hi_bad | order_bad
+        slips = any_bad & allowed_ci_slips(ind.to_numpy(), v, lo, hi) if any_bad.any() else any_bad
         if slips.any():
             obs = obs.copy() if obs is batch.observations else obs
             obs.loc[slips, [lo_c, hi_c]] = np.nan
@@ -312,8 +314,7 @@ def validate_batch(batch, *, lenient: bool = False, today: date | None = None):
             fail(out, "a value is outside the plausible range", "value", text.format(hi=hi_arr[i]), "value")
 
     # periods: well formed, not in the future, one row per canonical period
-    start = pd.to_datetime(obs["period_start"], errors="coerce")
-    end = pd.to_datetime(obs["period_end"], errors="coerce")
+    start, end = _timestamps(obs["period_start"]), _timestamps(obs["period_end"])
     fail((end < start).to_numpy(), "a period ends before it starts", "period", "an end on or after the start",
          "period_label")
     today = today or date.today()
@@ -334,6 +335,20 @@ def validate_batch(batch, *, lenient: bool = False, today: date | None = None):
              "each period once, however it is written", "period_label")
 
     return _finish(batch, obs, problems, bad_all, lenient)
+
+
+def _spread(by_id: pd.Series, ids: object, codes: np.ndarray, fill: object) -> np.ndarray:
+    """Per row, the value ``by_id`` gives the row's id (``ids[codes]``); ``fill`` where it gives none."""
+    values = by_id[~by_id.index.duplicated(keep="first")].reindex(pd.Index(ids)).to_numpy(dtype=object)
+    return np.append(values, fill)[codes]       # code -1 (a missing id) takes the fill
+
+
+def _timestamps(dates: pd.Series) -> pd.Series:
+    """Dates (date objects, strings or timestamps) as timestamps, NaT where not a date; each distinct one
+    converted once."""
+    codes, uniq = pd.factorize(dates)
+    stamps = pd.to_datetime(pd.Series(uniq, dtype=object), errors="coerce").to_numpy()
+    return pd.Series(np.append(stamps, np.datetime64("NaT", "ns")).astype(stamps.dtype)[codes], index=dates.index)
 
 
 def _finish(batch, obs, problems: list[dict], bad: np.ndarray, lenient: bool):
