@@ -251,3 +251,36 @@ def test_cli_reader_corpus_exit_2_no_traceback(name, source, store_path):
     assert err[0].startswith("error: ") and name in err[0]
     with open_store(store_path, read_only=True) as s:
         assert _fingerprint(s) == before
+
+
+# -- the array check of record widths never passes a file Python's csv module would fault -------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "1", "", '"x,y"', '"q""q"', '"', "b c", "\r", '"l\nm"', "\x00",
+                                          ' "s"', 'x"y']), min_size=0, max_size=5), min_size=1, max_size=6),
+       st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_width_check_agrees_with_the_csv_module(rows, eol, final_eol):
+    import csv
+    import io
+
+    from placeimpact.records import _every_record_full
+
+    text = eol.join(",".join(r) for r in rows) + (eol if final_eol else "")
+    ncols = 3
+    if _every_record_full(text.encode(), ncols):
+        widths = [len(r) for r in csv.reader(io.StringIO(text))]    # must not raise, and no short record
+        assert all(w == 0 or w >= ncols for w in widths), (text, widths)
+
+
+def test_short_row_after_a_quoted_comma_is_still_found(tmp_path):
+    from placeimpact.records import read_text_csv
+
+    p = tmp_path / "q.csv"
+    p.write_text('code,name,value\nE1,"Bristol, City of",1\nE2,"Leeds"\nE3,York,3\n', encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_text_csv(p)
+    assert exc.value.line == 3 and exc.value.field == "value"

@@ -114,10 +114,17 @@ GROUP_COLUMNS: dict[str, str] = {
 }
 
 
+_EMPTY: dict[tuple, pd.DataFrame] = {}
+
+
 def _frame(columns: dict[str, str], data: pd.DataFrame | None) -> pd.DataFrame:
     """``data``'s columns of ``columns`` (in that order, dtypes kept), missing ones empty (NaN or None)."""
     if data is None or not len(data.columns):
-        return pd.DataFrame({col: pd.Series(dtype=float if typ == "DOUBLE" else object) for col, typ in columns.items()})
+        key = tuple(columns.items())
+        if key not in _EMPTY:
+            _EMPTY[key] = pd.DataFrame({col: pd.Series(dtype=float if typ == "DOUBLE" else object)
+                                        for col, typ in columns.items()})
+        return _EMPTY[key].copy()
     out = pd.DataFrame({col: data[col] if col in data.columns else (np.nan if typ == "DOUBLE" else None)
                         for col, typ in columns.items()}, index=data.index)
     return out.reset_index(drop=True)
@@ -143,7 +150,8 @@ def observation_frame(data: pd.DataFrame) -> pd.DataFrame:
     out["age"] = out["age"].fillna("All ages")
     out["category"] = out["category"].fillna("")
     for c in ("value", "lci95", "uci95", "lci998", "uci998", "count", "denominator"):
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+        if out[c].dtype != np.float64:
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     has_ci = out["lci95"].notna() & out["uci95"].notna()
     out["ci_origin"] = out["ci_origin"].where(out["ci_origin"].notna(), np.where(has_ci, "published", None))
     for extra in ("_line", "_file"):        # kept for the validation layer's messages; never stored
@@ -253,8 +261,51 @@ def read_text_csv(path: Path, *, required: Iterable[str] = (), encoding: str = "
         raise InputError("the file has a header but no data rows", path=path, line=2,
                          field=str(df.columns[0]) if len(df.columns) else None, expected="at least one data row")
     df["_line"] = np.arange(2, len(df) + 2)
-    _check_short_rows(text, len(df.columns) - 1, list(df.columns), path)
+    if not _every_record_full(raw, len(df.columns) - 1):
+        _check_short_rows(text, len(df.columns) - 1, list(df.columns), path)
     return df
+
+
+_QUOTE, _COMMA, _LF, _CR = 34, 44, 10, 13
+
+
+def _every_record_full(raw: bytes, ncols: int) -> bool:
+    """Whether every non-blank record of a well-formed CSV has at least ``ncols`` fields, found with a few
+    array passes over the bytes instead of Python's ``csv`` module.
+
+    It answers yes only where it can be sure the ``csv`` module would count the same fields: no NUL
+    and no carriage return outside a CR LF line end, and every quote opening a field (after a comma,
+    a line end or another quote) and closing one (before a comma, a line end or another quote), so
+    that the quotes seen so far say whether a comma or line end is inside a field. Anything else,
+    and any short record, is left to :func:`_check_short_rows` (which names the line and field).
+    """
+    b = np.frombuffer(raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw, dtype=np.uint8)
+    if not len(b) or (b == 0).any():
+        return False
+    cr = np.flatnonzero(b == _CR)
+    if len(cr) and (cr[-1] == len(b) - 1 or (b[cr + 1] != _LF).any()):
+        return False
+    is_quote = b == _QUOTE
+    inside = np.bitwise_xor.accumulate(is_quote.view(np.uint8)).view(bool)    # after each byte: in a quoted field
+    quotes = np.flatnonzero(is_quote)
+    if len(quotes):
+        opening = quotes[inside[quotes]]
+        closing = quotes[~inside[quotes]]
+        before = np.where(opening > 0, b[np.maximum(opening - 1, 0)], _LF)
+        after = np.where(closing < len(b) - 1, b[np.minimum(closing + 1, len(b) - 1)], _LF)
+        if not (np.isin(before, (_COMMA, _LF, _QUOTE)).all() and np.isin(after, (_COMMA, _LF, _CR, _QUOTE)).all()):
+            return False
+        if inside[-1]:                                   # a quoted field never closed
+            return False
+    ends = np.flatnonzero((b == _LF) & ~inside)
+    if not len(ends) or ends[-1] != len(b) - 1:
+        ends = np.append(ends, len(b))                   # the last record has no line end
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    commas = np.flatnonzero((b == _COMMA) & ~inside)
+    widths = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+    length = ends - starts - (np.append(b, 0)[np.maximum(ends - 1, 0)] == _CR)
+    widths[length <= 0] = 0                              # a blank line is no record
+    return bool(((widths == 0) | (widths >= ncols)).all())
 
 
 def _check_short_rows(text: str, ncols: int, columns: list, path: Path) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from placeimpact import InputError, open_store
 from placeimpact.sources import read_file_as, read_tree
@@ -130,3 +132,21 @@ def test_lenient_quarantines_and_counts(tmp_path, hle_lines, data_dir):
 def test_real_file_loads_as_before(data_dir):
     b = read_file_as(data_dir / HLE, "ons-els")
     assert len(b.observations) == 5814 and b.quarantine is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789+-.eE ,xNAinf", max_size=8), min_size=1, max_size=12))
+def test_arrow_and_pandas_routes_parse_numbers_alike(cells):
+    """Text held by Arrow is parsed with Arrow's kernels; object text by pandas: same numbers, same error."""
+    from placeimpact.sources.validate import parse_numbers
+
+    out = []
+    for values in (pd.Series(cells, dtype="str"), pd.Series(cells, dtype=object)):
+        try:
+            out.append(parse_numbers(values, path="f.csv", field="value", missing=frozenset({"", "NA"})))
+        except InputError as exc:
+            out.append(str(exc))
+    if isinstance(out[0], str) or isinstance(out[1], str):
+        assert out[0] == out[1]
+    else:
+        np.testing.assert_array_equal(out[0], out[1])

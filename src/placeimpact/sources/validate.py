@@ -133,17 +133,21 @@ def is_lenient() -> bool:
 def parse_numbers(values: pd.Series, *, path: Path | str, field: str, lines=None,
                   missing: frozenset[str] = frozenset()) -> np.ndarray:
     """Strings to float, strictly (see the module's rules); ``missing`` tokens become NaN."""
-    s = values.astype("string").str.strip()
-    is_missing = (s.isna() | s.isin(missing)).to_numpy()
-    ok = s.str.fullmatch(NUMBER_PATTERN.pattern).fillna(False).to_numpy(dtype=bool)
-    num = np.full(len(s), np.nan)
-    with np.errstate(over="ignore"):
-        if ok.any():
-            num[ok] = pd.to_numeric(s[ok], errors="coerce").to_numpy(dtype=float)
+    parsed = _parse_arrow(values, missing)
+    if parsed is not None:
+        num, ok, is_missing = parsed
+    else:
+        s = values.astype("string").str.strip()
+        is_missing = (s.isna() | s.isin(missing)).to_numpy()
+        ok = s.str.fullmatch(NUMBER_PATTERN.pattern).fillna(False).to_numpy(dtype=bool)
+        num = np.full(len(s), np.nan)
+        with np.errstate(over="ignore"):
+            if ok.any():
+                num[ok] = pd.to_numeric(s[ok], errors="coerce").to_numpy(dtype=float)
     bad = ~is_missing & (~ok | ~np.isfinite(num))
     if bad.any():
         idx = np.flatnonzero(bad)
-        ln = np.asarray(lines) if lines is not None else np.arange(2, len(s) + 2)
+        ln = np.asarray(lines) if lines is not None else np.arange(2, len(values) + 2)
         sink = _lenient.get()
         if sink is None or lines is None:
             i = idx[0]
@@ -156,6 +160,29 @@ def parse_numbers(values: pd.Series, *, path: Path | str, field: str, lines=None
         num[bad] = np.nan
     num[is_missing] = np.nan
     return num
+
+
+def _parse_arrow(values: pd.Series, missing: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(numbers, well formed, missing) of text held by Arrow, with Arrow's own kernels (the same trim,
+    pattern and decimal parsing as the pandas route, without a pandas call per step); None for other
+    columns, or where Arrow cannot parse a well-formed number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    arr = pa.array(values)
+    s = pc.utf8_trim_whitespace(arr)
+    is_missing = pc.or_(pc.is_null(s), pc.is_in(s, value_set=pa.array(sorted(missing), type=s.type)))
+    ok = pc.fill_null(pc.match_substring_regex(s, NUMBER_PATTERN.pattern), False)
+    num = np.full(len(s), np.nan)
+    okn = ok.to_numpy(zero_copy_only=False)
+    if okn.any():
+        try:
+            num[okn] = pc.cast(pc.filter(s, ok), pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    return num, okn, is_missing.to_numpy(zero_copy_only=False)
 
 
 def _number_problem(raw: str) -> tuple[str, str]:
@@ -314,7 +341,7 @@ def validate_batch(batch, *, lenient: bool = False, today: date | None = None):
             fail(out, "a value is outside the plausible range", "value", text.format(hi=hi_arr[i]), "value")
 
     # periods: well formed, not in the future, one row per canonical period
-    start, end = _timestamps(obs["period_start"]), _timestamps(obs["period_end"])
+    (start, start_codes), (end, end_codes) = _timestamps(obs["period_start"]), _timestamps(obs["period_end"])
     fail((end < start).to_numpy(), "a period ends before it starts", "period", "an end on or after the start",
          "period_label")
     today = today or date.today()
@@ -322,9 +349,9 @@ def validate_batch(batch, *, lenient: bool = False, today: date | None = None):
     fail((start > horizon).to_numpy(), "a period starts in the future", "period",
          f"a period starting no later than {horizon:%Y-%m-%d} (today plus the source's horizon)", "period_label")
     key = ["indicator_id", "area_code", "sex", "age", "category"]
-    k = obs[key].assign(_s=start.to_numpy(), _e=end.to_numpy())
-    dup = k.duplicated(keep="first").to_numpy() & ~bad_all
+    dup = _repeats([*(obs[c] for c in key), start_codes, end_codes]) & ~bad_all
     if dup.any():
+        k = obs[key].assign(_s=start.to_numpy(), _e=end.to_numpy())
         first = k.duplicated(keep=False).to_numpy()
         i = int(np.flatnonzero(dup)[0])
         same = (k.iloc[np.flatnonzero(first)] == k.iloc[i]).all(axis=1)
@@ -343,12 +370,27 @@ def _spread(by_id: pd.Series, ids: object, codes: np.ndarray, fill: object) -> n
     return np.append(values, fill)[codes]       # code -1 (a missing id) takes the fill
 
 
-def _timestamps(dates: pd.Series) -> pd.Series:
-    """Dates (date objects, strings or timestamps) as timestamps, NaT where not a date; each distinct one
-    converted once."""
+def _timestamps(dates: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Dates (date objects, strings or timestamps) as timestamps, NaT where not a date, each distinct one
+    converted once; and each row's code (equal dates, equal codes)."""
     codes, uniq = pd.factorize(dates)
     stamps = pd.to_datetime(pd.Series(uniq, dtype=object), errors="coerce").to_numpy()
-    return pd.Series(np.append(stamps, np.datetime64("NaT", "ns")).astype(stamps.dtype)[codes], index=dates.index)
+    spread = np.append(stamps, np.datetime64("NaT", "ns")).astype(stamps.dtype)[codes]
+    return pd.Series(spread, index=dates.index), codes
+
+
+def _repeats(columns: list) -> np.ndarray:
+    """Rows whose values in every column repeat an earlier row's (``DataFrame.duplicated``, missing values
+    equal), from each column's factorised codes combined into one integer."""
+    n = len(columns[0])
+    key, span = np.zeros(n, dtype=np.int64), 1
+    for col in columns:
+        codes = col if isinstance(col, np.ndarray) and col.dtype.kind == "i" else pd.factorize(col)[0]
+        card = int(codes.max(initial=-1)) + 2            # code -1 (missing) included
+        if span * card >= 2 ** 62:                        # too many combinations for one integer
+            return pd.DataFrame({i: np.asarray(c) for i, c in enumerate(columns)}).duplicated().to_numpy()
+        key, span = key * card + (codes + 1), span * card
+    return pd.Series(key).duplicated(keep="first").to_numpy()
 
 
 def _finish(batch, obs, problems: list[dict], bad: np.ndarray, lenient: bool):
