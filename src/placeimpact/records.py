@@ -172,6 +172,27 @@ def group_frame(data: pd.DataFrame | Iterable[dict]) -> pd.DataFrame:
     return _frame(GROUP_COLUMNS, df)
 
 
+def sha256_of(files: Iterable[Path]) -> str:
+    """The provenance digest of an import unit: SHA-256 over the SHA-256 of each of its files, in order."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in files:
+        h.update(hashlib.sha256(Path(f).read_bytes()).hexdigest().encode())
+    return h.hexdigest()
+
+
+def observation_table(obs: pd.DataFrame) -> object:
+    """The observations' :data:`OBSERVATION_COLUMNS` as an Arrow table (DuckDB scans it faster than a pandas
+    frame), or as a frame where Arrow cannot take a column."""
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pandas(obs[list(OBSERVATION_COLUMNS)], preserve_index=False, nthreads=1)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return obs[list(OBSERVATION_COLUMNS)]
+
+
 @dataclass
 class Batch:
     """What one reader produced from one import unit (a file, or a CSV with its metadata).
@@ -197,6 +218,9 @@ class Batch:
     quarantine: pd.DataFrame | None = None
     #: set by the validation layer; the store validates a batch that has not been (every path in)
     validated: bool = False
+    #: the files' provenance digest (:func:`sha256_of`) where the reading process computed it (the reading
+    #: processes of :func:`placeimpact.sources.read_tree` do); else the store computes it
+    sha256: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def rows(self) -> int:
@@ -279,6 +303,8 @@ def _every_record_full(raw: bytes, ncols: int) -> bool:
     that the quotes seen so far say whether a comma or line end is inside a field. Anything else,
     and any short record, is left to :func:`_check_short_rows` (which names the line and field).
     """
+    import csv
+
     b = np.frombuffer(raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw, dtype=np.uint8)
     if not len(b) or (b == 0).any():
         return False
@@ -302,6 +328,9 @@ def _every_record_full(raw: bytes, ncols: int) -> bool:
         ends = np.append(ends, len(b))                   # the last record has no line end
     starts = np.concatenate(([0], ends[:-1] + 1))
     commas = np.flatnonzero((b == _COMMA) & ~inside)
+    bounds = np.union1d(commas, ends)
+    if len(bounds) and max(int(bounds[0]), int(np.diff(bounds).max(initial=0))) > csv.field_size_limit():
+        return False                                     # a field the csv module refuses as too large
     widths = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
     length = ends - starts - (np.append(b, 0)[np.maximum(ends - 1, 0)] == _CR)
     widths[length <= 0] = 0                              # a blank line is no record
@@ -315,13 +344,17 @@ def _check_short_rows(text: str, ncols: int, columns: list, path: Path) -> None:
 
     try:
         widths = np.fromiter(map(len, _csv.reader(io.StringIO(text))), dtype=np.int64)
-    except _csv.Error as exc:       # a stray carriage return or NUL inside a field
+    except _csv.Error as exc:       # a stray carriage return or NUL inside a field, or a huge field
         reader = _csv.reader(io.StringIO(text))
         try:
             for _ in reader:
                 pass
         except _csv.Error:
             pass
+        if "field larger than" in str(exc):
+            raise InputError("a field is too long", path=path, line=reader.line_num or None,
+                             expected=f"fields of at most {_csv.field_size_limit():,} characters",
+                             got=str(exc)[:80]) from None
         raise InputError("a field holds a stray line break or control character", path=path,
                          line=reader.line_num or None, expected="one record per line (quote fields with line breaks)",
                          got=str(exc)[:80]) from None

@@ -30,6 +30,8 @@ from .records import (
     INDICATOR_COLUMNS,
     OBSERVATION_COLUMNS,
     Batch,
+    observation_table,
+    sha256_of,
 )
 
 if TYPE_CHECKING:
@@ -63,16 +65,6 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | None = Non
     return con.execute(sql, params or []).fetchall()
 
 
-def _as_arrow(df: pd.DataFrame) -> object:
-    """The frame as an Arrow table (DuckDB scans it faster than a pandas frame), or the frame itself."""
-    import pyarrow as pa
-
-    try:
-        return pa.Table.from_pandas(df, preserve_index=False, nthreads=1)   # no thread pool per frame
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return df
-
-
 _READER_FINGERPRINT: str | None = None
 
 
@@ -92,14 +84,6 @@ def reader_fingerprint() -> str:
             h.update(f.name.encode() + b"\0" + f.read_bytes())
         _READER_FINGERPRINT = "reader " + h.hexdigest()[:16]
     return _READER_FINGERPRINT
-
-
-def _sha256(files: Sequence[Path]) -> str:
-    h = hashlib.sha256()
-    for f in files:
-        fh = hashlib.sha256(Path(f).read_bytes()).hexdigest()
-        h.update(fh.encode())
-    return h.hexdigest()
 
 
 #: columns of :attr:`ImportReport.table`
@@ -409,7 +393,7 @@ class Store:
             from .sources.validate import validate_batch
 
             b = validate_batch(b)
-        sha = _sha256(b.files)
+        sha = b.sha256 or sha256_of(b.files)
         version = b.version or reader_fingerprint()
         nq = 0 if b.quarantine is None else len(b.quarantine)
         prev = run.imports.get((b.source, b.key), [])
@@ -1453,6 +1437,8 @@ class _ImportRun:
         self.pending: list[tuple[int, object]] = []
         self.pending_rows = 0
         self.added_through = 0           # the last import id whose observations were added
+        #: ``imports`` rows of the files written in this run, by import id
+        self.import_rows: dict[int, tuple] = {}
         self.areas = _AreaRegister(con)
 
     def register_loaded(self) -> bool:
@@ -1467,14 +1453,15 @@ class _ImportRun:
             self.deleted_at.setdefault(old, iid)
             for table in ("comparator_groups", "boundaries", "quarantine", "imports"):
                 _run(self.con, f"DELETE FROM {table} WHERE import_id = ?", [old])
+            self.import_rows.pop(old, None)
             self.live_sources.pop(old, None)
         self.imports.pop((source, key), None)
         self.names[iid] = (source, key)
         return iid
 
     def record(self, iid: int, source: str, key: str, sha: str, rows: int, version: str) -> None:
-        _run(self.con, "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",
-             [iid, source, key, sha, rows, datetime.now(timezone.utc).replace(tzinfo=None), version])
+        """Note a file as imported (its ``imports`` row is written when the run finishes)."""
+        self.import_rows[iid] = (iid, source, key, sha, rows, datetime.now(timezone.utc).replace(tzinfo=None), version)
         self.imports[(source, key)] = [(iid, sha, version)]
         self.live_sources[iid] = source
 
@@ -1487,9 +1474,8 @@ class _ImportRun:
     FLUSH_ROWS = 250_000
 
     def add_observations(self, b: Batch, import_id: int) -> None:
-        obs = b.observations[list(OBSERVATION_COLUMNS)].copy()
-        obs["import_id"] = import_id
-        self.pending.append((import_id, _as_arrow(obs)))
+        obs = b.observations
+        self.pending.append((import_id, obs))
         self.pending_rows += len(obs)
         self.added_through = import_id
         if self.pending_rows >= self.FLUSH_ROWS:
@@ -1510,18 +1496,19 @@ class _ImportRun:
         """Write the pending observations (only if one of ``old_ids`` is among them, when given)."""
         if not self.pending or (old_ids is not None and not set(old_ids) & {i for i, _ in self.pending}):
             return
+        import numpy as np
         import pyarrow as pa
 
-        tables = [t for _, t in self.pending if isinstance(t, pa.Table)]
-        parts = [t for _, t in self.pending if not isinstance(t, pa.Table)]   # frames Arrow could not take
-        try:
-            parts.append(pa.concat_tables(tables, promote_options="permissive"))
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            parts += tables
-        for part in parts:
-            self.con.register("_new_obs", part)
-            _run(self.con, "INSERT INTO observations SELECT * FROM _new_obs")
-            self.con.unregister("_new_obs")
+        frames = [f for _, f in self.pending]
+        ids = np.repeat(np.array([i for i, _ in self.pending], dtype=np.int32), [len(f) for f in frames])
+        table = observation_table(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
+        if isinstance(table, pa.Table):              # one conversion and one insert for many files
+            table = table.append_column("import_id", pa.array(ids, type=pa.int32()))
+        else:
+            table = table.reset_index(drop=True).assign(import_id=ids)
+        self.con.register("_new_obs", table)
+        _run(self.con, "INSERT INTO observations SELECT * FROM _new_obs")
+        self.con.unregister("_new_obs")
         self.pending, self.pending_rows = [], 0
 
     def check_clashes(self, *, through: int, instead_of: BaseException | None = None) -> None:
@@ -1561,6 +1548,12 @@ class _ImportRun:
         if self.deleted_at:
             _run(c, "DELETE FROM observations WHERE import_id IN (SELECT unnest(?))", [sorted(self.deleted_at)])
         self.areas.pay_fills()
+        if self.import_rows:
+            rows = pd.DataFrame(list(self.import_rows.values()), columns=["import_id", "source", "path", "sha256",
+                                                                            "rows", "imported_at", "version"])
+            c.register("_new_imports", rows)
+            _run(c, "INSERT INTO imports SELECT * FROM _new_imports")
+            c.unregister("_new_imports")
         if self.indicator_frames:
             ind = pd.concat(self.indicator_frames, ignore_index=True).drop_duplicates("id", keep="last")
             c.register("_new_ind", ind)

@@ -17,10 +17,11 @@ ELS = ("adult-obesity-prevalence", "cigarette-smokers", "claimant-count", "gross
 
 
 def _tree(tmp_path: Path, data_dir: Path) -> Path:
-    """A small tree of real folders: the register, the ONS boundaries, EYFSP and six ELS datasets."""
+    """A small tree of real folders: the register, the ONS boundaries, EYFSP, a Trafford folder (read in
+    parts: comparator lists, then each theme) and six ELS datasets."""
     root = tmp_path / "data"
     root.mkdir()
-    for name in ("lookups", "ons-els-app", "eyfsp-gld"):
+    for name in ("lookups", "ons-els-app", "eyfsp-gld", "trafford-themes"):
         (root / name).symlink_to(data_dir / name)
     (root / "ons-els").mkdir()
     for ds in ELS:

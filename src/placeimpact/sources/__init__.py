@@ -90,10 +90,11 @@ def read_tree(root: Path, *, progress: bool = False, lenient: bool = False,
     context = _fork_context() if n > 1 and len(units) > 1 else None
     if context is None:
         for unit in units:
-            yield from _read_unit(unit)
+            yield from _read_unit(unit, digest=False)
         return
     from concurrent.futures import ProcessPoolExecutor
 
+    _warm_up()
     with ProcessPoolExecutor(min(n, len(units)), mp_context=context) as pool:
         try:
             for batches in pool.map(_read_unit, units):
@@ -132,6 +133,21 @@ def read_workers(root: Path) -> int:
     return 1
 
 
+#: modules every reading process would otherwise import on its first unit (imported once, before the fork)
+WARM_UP = ("placeimpact.sources.validate", "placeimpact.stats.fill", "placeimpact.experience", "pyarrow.compute",
+           "pyarrow.pandas_compat", "python_calamine", "encodings.utf_8_sig", "csv")
+
+
+def _warm_up() -> None:
+    import os
+
+    for name in WARM_UP + tuple(os.environ.get("PLACEIMPACT_WARM_UP", "").split(",")):
+        try:
+            importlib.import_module(name) if name else None
+        except ImportError:
+            pass
+
+
 def _fork_context():
     """A start method whose workers begin at once with the readers imported: fork where it is safe
     enough (Linux, Python before 3.12), else forkserver; None (read in this process) elsewhere."""
@@ -148,7 +164,7 @@ def _fork_context():
     return None
 
 
-def _read_unit(unit: tuple[str, str, str, str, bool]) -> list[Batch]:
+def _read_unit(unit: tuple[str, str, str, str, bool], digest: bool = True) -> list[Batch]:
     """The validated batches of one unit: a whole folder (``part`` empty), or one part of a folder
     whose reader splits it (``parts(folder)`` and ``read_part(folder, part, root)``)."""
     name, folder, path, root, lenient = unit
@@ -158,7 +174,16 @@ def _read_unit(unit: tuple[str, str, str, str, bool]) -> list[Batch]:
     with lenient_mode() if lenient else _nothing():
         batches = (reader.read_folder(Path(path), Path(root)) if not folder
                    else reader.read_part(Path(folder), Path(path), Path(root)))
-        return [validate_batch(complete_cis(b), lenient=lenient) for b in batches]
+        done = [validate_batch(complete_cis(b), lenient=lenient) for b in batches]
+        return [_digest(b) for b in done] if digest else done
+
+
+def _digest(batch: Batch) -> Batch:
+    """In a reading process: the files' digest, so that the importing process need not read them again."""
+    from ..records import sha256_of
+
+    batch.sha256 = sha256_of(batch.files)
+    return batch
 
 
 class _nothing:

@@ -368,13 +368,41 @@ def read_group(path: Path, *, folder: str, key: str | None = None, focal: str = 
     return Batch(source=folder, key=key or path.name, files=[path], groups=groups, areas=areas)
 
 
+def _indicator_paths(under: Path, folder: Path) -> list[Path]:
+    """The indicator CSVs under ``under`` (comparator lists at the top of ``data`` and :data:`SKIPPED` left out)."""
+    return [p for p in sorted(Path(under).rglob("*.csv"))
+            if not (p.parent == folder / "data" and p.stem in GROUPS) and p.stem not in SKIPPED]
+
+
+def parts(folder: Path) -> list[Path]:
+    """The parts :func:`placeimpact.sources.read_tree` may read in parallel: the comparator lists (``data``
+    itself), then each theme folder of ``data``. A folder with indicator CSVs at the top of ``data`` is one
+    part (the folder), so that the batches keep their order."""
+    folder = Path(folder)
+    data = folder / "data"
+    if not data.is_dir() or any(p.stem not in GROUPS for p in data.glob("*.csv")):
+        return [folder]
+    return [data, *sorted(d for d in data.iterdir() if d.is_dir())]
+
+
+def read_part(folder: Path, part: Path, root: Path) -> Iterator[Batch]:
+    """One part of :func:`parts`: the comparator lists, one theme folder, or the whole folder."""
+    folder, part = Path(folder), Path(part)
+    if part == folder:
+        yield from read_folder(folder, root)
+    elif part == folder / "data":
+        for path in sorted(part.glob("*.csv")):
+            yield read_group(path, folder=folder.name, key=path.relative_to(root).as_posix())
+    else:
+        paths = _indicator_paths(part, folder)
+        yield from read_files(paths, folder=folder.name, keys=[p.relative_to(root).as_posix() for p in paths])
+
+
 def read_folder(folder: Path, root: Path) -> Iterator[Batch]:
     """Every indicator CSV under ``folder/data`` (skipping :data:`SKIPPED`) and the comparator lists."""
     folder = Path(folder)
-    paths = []
     for path in sorted((folder / "data").rglob("*.csv")):
         if path.parent == folder / "data" and path.stem in GROUPS:
             yield read_group(path, folder=folder.name, key=path.relative_to(root).as_posix())
-        elif path.stem not in SKIPPED:
-            paths.append(path)
+    paths = _indicator_paths(folder / "data", folder)
     yield from read_files(paths, folder=folder.name, keys=[p.relative_to(root).as_posix() for p in paths])
