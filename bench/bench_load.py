@@ -11,7 +11,8 @@ as a whole command (a new process: interpreter start, imports, store open, query
 Peers in the same run: reading the same CSV files as text with ``pandas.read_csv`` only
 (``dtype=str``), the parsing floor every reader pays before validation and import; and
 DuckDB's own ``read_csv_auto`` of every one of those CSV files into a table of a new database
-file (issue 12's floor: the load within 2x of it). Neither peer reads the Excel and JSON files
+file (issue 12's floor: the load within 2x of it). The load reads in worker processes by default
+(:func:`placeimpact.sources.read_workers`); it is also timed read in one process. Neither peer reads the Excel and JSON files
 the load also reads, validates anything, or keeps provenance.
 
 *Series*: median (and minimum) wall time of ``--series-repeats`` runs of the installed
@@ -45,13 +46,21 @@ from _util import as_installed  # noqa: E402
 ENV = as_installed(ROOT / "src")          # the timed commands run byte-code cached, as an installation does
 
 
-def _load_once(store_path: Path) -> tuple[float, int]:
+def _load_once(store_path: Path, workers: str | None = None) -> tuple[float, int]:
     from placeimpact import open_store
 
-    t0 = time.perf_counter()
-    with open_store(store_path) as s:
-        report = s.load(DATA)
-    return time.perf_counter() - t0, int(report.table["rows"].sum())
+    old = os.environ.get("PLACEIMPACT_READ_WORKERS")
+    if workers is not None:
+        os.environ["PLACEIMPACT_READ_WORKERS"] = workers
+    try:
+        t0 = time.perf_counter()
+        with open_store(store_path) as s:
+            report = s.load(DATA)
+        return time.perf_counter() - t0, int(report.table["rows"].sum())
+    finally:
+        if workers is not None:
+            os.environ.pop("PLACEIMPACT_READ_WORKERS", None) if old is None else os.environ.update(
+                PLACEIMPACT_READ_WORKERS=old)
 
 
 def _peer_parse() -> float:
@@ -111,6 +120,9 @@ def main() -> None:
         duck = statistics.median(_peer_duckdb(Path(tmp)) for _ in range(args.repeats))
         print(f"  peer: DuckDB read_csv_auto of the same CSVs into tables: {duck:.2f} s; ratio ours/peer "
               f"{load / duck:.2f} (issue 12 target <= 2: {'met' if load <= 2 * duck else 'NOT met'})")
+        one = statistics.median(_load_once(Path(tmp) / f"one{i}.duckdb", workers="1")[0] for i in range(args.repeats))
+        print(f"  the same load read in one process (PLACEIMPACT_READ_WORKERS=1): {one:.2f} s; "
+              f"ratio to DuckDB {one / duck:.2f}")
 
         store = str(Path(tmp) / "load0.duckdb")
         env_cmd = [str(BIN / "placeimpact"), "series", "--area", "Wigan", "--indicator", INDICATOR, "--store", store]

@@ -21,7 +21,7 @@ LONG_TO_SPLIT = {
     "cli/data.py:register", "evaluation/group_run.py:evaluate_group", "evaluation/run.py:evaluate",
     "group_panel.py:build_group_panel", "methods/conformal.py:_run", "methods/placebo_space.py:placebo_in_space",
     "methods/staggered_did.py:_run", "sources/ons_els.py:read_file", "sources/validate.py:validate_batch",
-    "store.py:_import_one", "web/pages.py:register",
+    "web/pages.py:register",
     "evaluation/framework.py:_build", "evaluation/synthesis.py:_verdict", "methods/change.py:percent_change",
 }
 

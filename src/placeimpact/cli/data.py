@@ -46,9 +46,10 @@ def _load_tree(store: Path | None, root: Path, *, replace: bool = False, check: 
         console.print(f"Nothing changed in {root}: the store already holds every file (no file read).")
         return
     with writing_copy(path, keep=not check) as s:
+        batches = read_tree(root, lenient=lenient)   # reading processes start before the progress bar's thread
         with _bar() as bar:              # each file is imported as soon as it is read (one transaction)
             task = bar.add_task("reading files", total=None)
-            report = s.import_batches(read_tree(root, lenient=lenient), replace=replace, check=check,
+            report = s.import_batches(batches, replace=replace, check=check,
                                       progress=lambda b: bar.update(task, advance=1, description=f"read {b.key}"))
         if fingerprint and not check and not report.quarantined:
             remember_load(s, root, fingerprint)

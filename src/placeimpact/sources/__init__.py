@@ -89,18 +89,41 @@ def read_tree(root: Path, *, progress: bool = False, lenient: bool = False,
     n = read_workers(root) if workers is None else max(1, int(workers))
     context = _fork_context() if n > 1 and len(units) > 1 else None
     if context is None:
-        for unit in units:
-            yield from _read_unit(unit, digest=False)
-        return
+        return _read_in_turn(units)
+    return _read_in_parallel(units, min(n, len(units)), context)
+
+
+def _read_in_turn(units: list) -> Iterator[Batch]:
+    for unit in units:
+        yield from _read_unit(unit, digest=False)
+
+
+def _read_in_parallel(units: list, n: int, context) -> Iterator[Batch]:
+    """Start ``n`` reading processes now (before the caller starts threads of its own, such as a progress
+    bar) and hand their batches on in the order of the units."""
+    import warnings
     from concurrent.futures import ProcessPoolExecutor
 
     _warm_up()
-    with ProcessPoolExecutor(min(n, len(units)), mp_context=context) as pool:
-        try:
-            for batches in pool.map(_read_unit, units):
-                yield from batches
-        finally:                 # an error or an abandoned generator: nothing more is read
-            pool.shutdown(wait=True, cancel_futures=True)
+    pool = ProcessPoolExecutor(n, mp_context=context)
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns that forking a process with threads (DuckDB's) may deadlock the child if it
+            # takes a lock another thread held; the children only run the readers, never DuckDB or the console
+            warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning)
+            results = pool.map(_read_unit, units)           # every process starts here
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    return _handed_on(pool, results)
+
+
+def _handed_on(pool, results) -> Iterator[Batch]:
+    try:
+        for batches in results:
+            yield from batches
+    finally:                 # an error or an abandoned generator: nothing more is read
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 #: the data size from which reading in parallel pays for starting the worker processes
@@ -149,18 +172,13 @@ def _warm_up() -> None:
 
 
 def _fork_context():
-    """A start method whose workers begin at once with the readers imported: fork where it is safe
-    enough (Linux, Python before 3.12), else forkserver; None (read in this process) elsewhere."""
+    """Fork, where processes can start at once with the readers already imported and without re-running
+    the caller's script (Linux); None elsewhere, where the tree is read in this process."""
     import multiprocessing as mp
     import sys
 
-    methods = mp.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and sys.version_info < (3, 12):
+    if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods():
         return mp.get_context("fork")
-    if "forkserver" in methods:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
-        return ctx
     return None
 
 
