@@ -222,7 +222,8 @@ def read_final_data(path: Path, *, key: str | None = None) -> Batch:
     year = years[0]
     period = f"{int(year) - 1}/{year[2:]}"
 
-    measure = df["Measure Group Description"].map(_norm).map(_MEASURE_KEY)
+    names = df["Measure Group Description"]
+    measure = names.map({n: _MEASURE_KEY.get(_norm(n)) for n in names.unique()})     # each name once
     if measure.isna().any():
         i = int(np.flatnonzero(measure.isna().to_numpy())[0])
         raise InputError("an unknown ASCOF measure", path=path, line=int(lines[i]), field="Measure Group Description",

@@ -48,6 +48,7 @@ from ..records import (
     Batch,
     add_periods,
     check_ci_order,
+    drop_identical_duplicates,
     indicator_frame,
     observation_frame,
     read_text_csv,
@@ -158,7 +159,7 @@ def read_extract(folder: Path, *, key: str | None = None) -> Batch:
 
     dropped: dict[str, int] = {}
     values = ["value", "lci95", "uci95", "count", "denominator"]
-    keep = ~obs[KEY + values].astype(str).duplicated().to_numpy()
+    keep = drop_identical_duplicates(obs, KEY, values).to_numpy().copy()
     _count(dropped, "exact repeat of another row", keep)
     has_value_sibling = obs.assign(_v=obs["value"].notna()).groupby(KEY)["_v"].transform("any").to_numpy()
     empty_dup = keep & obs["value"].isna().to_numpy() & has_value_sibling
