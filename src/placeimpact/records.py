@@ -305,7 +305,7 @@ def _every_record_full(raw: bytes, ncols: int) -> bool:
     """
     import csv
 
-    b = np.frombuffer(raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw, dtype=np.uint8)
+    b = np.frombuffer(raw, dtype=np.uint8, offset=3 if raw.startswith(b"\xef\xbb\xbf") else 0)
     if not len(b) or (b == 0).any():
         return False
     cr = np.flatnonzero(b == _CR)
@@ -323,16 +323,20 @@ def _every_record_full(raw: bytes, ncols: int) -> bool:
             return False
         if inside[-1]:                                   # a quoted field never closed
             return False
-    ends = np.flatnonzero((b == _LF) & ~inside)
+    outside = ~inside
+    is_lf = b == _LF
+    is_comma = b == _COMMA
+    bounds = np.flatnonzero((is_lf | is_comma) & outside)            # where fields end, in order
+    gaps = np.diff(bounds, prepend=-1, append=len(b))
+    if int(gaps.max()) - 1 > csv.field_size_limit():
+        return False                                     # a field the csv module refuses as too large
+    ends = np.flatnonzero(is_lf & outside)
     if not len(ends) or ends[-1] != len(b) - 1:
         ends = np.append(ends, len(b))                   # the last record has no line end
     starts = np.concatenate(([0], ends[:-1] + 1))
-    commas = np.flatnonzero((b == _COMMA) & ~inside)
-    bounds = np.union1d(commas, ends)
-    if len(bounds) and max(int(bounds[0]), int(np.diff(bounds).max(initial=0))) > csv.field_size_limit():
-        return False                                     # a field the csv module refuses as too large
+    commas = np.flatnonzero(is_comma & outside)
     widths = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
-    length = ends - starts - (np.append(b, 0)[np.maximum(ends - 1, 0)] == _CR)
+    length = ends - starts - (b[np.clip(ends - 1, 0, len(b) - 1)] == _CR)
     widths[length <= 0] = 0                              # a blank line is no record
     return bool(((widths == 0) | (widths >= ncols)).all())
 
