@@ -1471,7 +1471,7 @@ class _ImportRun:
             self.indicators.update(ind["id"].astype(str))
 
     #: pending observation rows from which they are written
-    FLUSH_ROWS = 250_000
+    FLUSH_ROWS = 50_000
 
     def add_observations(self, b: Batch, import_id: int) -> None:
         obs = b.observations
