@@ -1433,7 +1433,7 @@ class _ImportRun:
                 "SELECT indicator_id, list(DISTINCT import_id) FROM observations GROUP BY indicator_id").fetchall()}
         #: replaced import id -> id of the file that replaced it (its rows go when the run finishes)
         self.deleted_at: dict[int, int] = {}
-        #: observations waiting to be written together (fewer, larger inserts): (import id, Arrow table)
+        #: observations waiting to be written together (fewer, larger inserts): (import id, frame)
         self.pending: list[tuple[int, object]] = []
         self.pending_rows = 0
         self.added_through = 0           # the last import id whose observations were added
