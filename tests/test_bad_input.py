@@ -259,20 +259,21 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(["a", "1", "", '"x,y"', '"q""q"', '"', "b c", "\r", '"l\nm"', "\x00",
-                                          ' "s"', 'x"y']), min_size=0, max_size=5), min_size=1, max_size=6),
-       st.sampled_from(["\n", "\r\n"]), st.booleans())
-def test_width_check_agrees_with_the_csv_module(rows, eol, final_eol):
+                                          ' "s"', 'x"y', "\n", "\r\n", ",", '""', "é", '"é,\r\n"']),
+                         min_size=0, max_size=5), min_size=1, max_size=6),
+       st.sampled_from(["\n", "\r\n", "\r"]), st.booleans(), st.booleans(), st.integers(1, 4))
+def test_width_check_agrees_with_the_csv_module(rows, eol, final_eol, bom, ncols):
     import csv
     import io
 
     from placeimpact.records import _every_record_full
 
     text = eol.join(",".join(r) for r in rows) + (eol if final_eol else "")
-    ncols = 3
-    if _every_record_full(text.encode(), ncols):
-        widths = [len(r) for r in csv.reader(io.StringIO(text))]    # must not raise, and no short record
+    raw = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+    if _every_record_full(raw, ncols):
+        widths = [len(r) for r in csv.reader(io.StringIO(raw.decode("utf-8-sig")))]   # must not raise
         assert all(w == 0 or w >= ncols for w in widths), (text, widths)
 
 

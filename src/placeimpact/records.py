@@ -298,43 +298,40 @@ def _every_record_full(raw: bytes, ncols: int) -> bool:
     array passes over the bytes instead of Python's ``csv`` module.
 
     It answers yes only where it can be sure the ``csv`` module would count the same fields: no NUL
-    and no carriage return outside a CR LF line end, and every quote opening a field (after a comma,
-    a line end or another quote) and closing one (before a comma, a line end or another quote), so
-    that the quotes seen so far say whether a comma or line end is inside a field. Anything else,
-    and any short record, is left to :func:`_check_short_rows` (which names the line and field).
+    and no carriage return outside a CR LF line end, no record longer than the module's field limit,
+    and every quote opening a field (after a comma, a line end or another quote) and closing one
+    (before a comma, a line end or another quote), so that the number of quotes before a comma or line
+    end says whether it is inside a field. Anything else, and any short record, is left to
+    :func:`_check_short_rows` (which names the line and field).
     """
     import csv
 
-    b = np.frombuffer(raw, dtype=np.uint8, offset=3 if raw.startswith(b"\xef\xbb\xbf") else 0)
-    if not len(b) or (b == 0).any():
+    offset = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    if len(raw) <= offset or raw.find(b"\x00", offset) != -1:
         return False
-    cr = np.flatnonzero(b == _CR)
-    if len(cr) and (cr[-1] == len(b) - 1 or (b[cr + 1] != _LF).any()):
-        return False
-    is_quote = b == _QUOTE
-    inside = np.bitwise_xor.accumulate(is_quote.view(np.uint8)).view(bool)    # after each byte: in a quoted field
-    quotes = np.flatnonzero(is_quote)
+    b = np.frombuffer(raw, dtype=np.uint8, offset=offset)
+    if b"\r" in raw:
+        cr = np.flatnonzero(b == _CR)
+        if cr[-1] == len(b) - 1 or (b[cr + 1] != _LF).any():
+            return False
+    quotes = np.flatnonzero(b == _QUOTE)
+    lf, commas = np.flatnonzero(b == _LF), np.flatnonzero(b == _COMMA)
     if len(quotes):
-        opening = quotes[inside[quotes]]
-        closing = quotes[~inside[quotes]]
-        before = np.where(opening > 0, b[np.maximum(opening - 1, 0)], _LF)
-        after = np.where(closing < len(b) - 1, b[np.minimum(closing + 1, len(b) - 1)], _LF)
+        if len(quotes) % 2:                              # a quoted field never closed
+            return False
+        opening, closing = quotes[0::2], quotes[1::2]    # quotes alternate, opening first
+        before = b[np.maximum(opening - 1, 0)]
+        before[opening == 0] = _LF
+        after = b[np.minimum(closing + 1, len(b) - 1)]
+        after[closing == len(b) - 1] = _LF
         if not (np.isin(before, (_COMMA, _LF, _QUOTE)).all() and np.isin(after, (_COMMA, _LF, _CR, _QUOTE)).all()):
             return False
-        if inside[-1]:                                   # a quoted field never closed
-            return False
-    outside = ~inside
-    is_lf = b == _LF
-    is_comma = b == _COMMA
-    bounds = np.flatnonzero((is_lf | is_comma) & outside)            # where fields end, in order
-    gaps = np.diff(bounds, prepend=-1, append=len(b))
-    if int(gaps.max()) - 1 > csv.field_size_limit():
-        return False                                     # a field the csv module refuses as too large
-    ends = np.flatnonzero(is_lf & outside)
-    if not len(ends) or ends[-1] != len(b) - 1:
-        ends = np.append(ends, len(b))                   # the last record has no line end
+        lf = lf[(np.searchsorted(quotes, lf, side="right") & 1) == 0]            # outside quoted fields
+        commas = commas[(np.searchsorted(quotes, commas, side="right") & 1) == 0]
+    ends = lf if len(lf) and lf[-1] == len(b) - 1 else np.append(lf, len(b))    # the last line may lack its end
     starts = np.concatenate(([0], ends[:-1] + 1))
-    commas = np.flatnonzero(is_comma & outside)
+    if int((ends - starts).max()) > csv.field_size_limit():
+        return False                                     # a field may be longer than the csv module allows
     widths = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
     length = ends - starts - (b[np.clip(ends - 1, 0, len(b) - 1)] == _CR)
     widths[length <= 0] = 0                              # a blank line is no record
