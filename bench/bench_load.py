@@ -46,21 +46,15 @@ from _util import as_installed  # noqa: E402
 ENV = as_installed(ROOT / "src")          # the timed commands run byte-code cached, as an installation does
 
 
-def _load_once(store_path: Path, workers: str | None = None) -> tuple[float, int]:
+def _load_once(store_path: Path, workers: int | None = None) -> tuple[float, int]:
+    """What ``Store.load`` does, with the number of reading processes given (None: the default)."""
     from placeimpact import open_store
+    from placeimpact.sources import read_tree
 
-    old = os.environ.get("PLACEIMPACT_READ_WORKERS")
-    if workers is not None:
-        os.environ["PLACEIMPACT_READ_WORKERS"] = workers
-    try:
-        t0 = time.perf_counter()
-        with open_store(store_path) as s:
-            report = s.load(DATA)
-        return time.perf_counter() - t0, int(report.table["rows"].sum())
-    finally:
-        if workers is not None:
-            os.environ.pop("PLACEIMPACT_READ_WORKERS", None) if old is None else os.environ.update(
-                PLACEIMPACT_READ_WORKERS=old)
+    t0 = time.perf_counter()
+    with open_store(store_path) as s:
+        report = s.import_batches(read_tree(DATA, workers=workers))
+    return time.perf_counter() - t0, int(report.table["rows"].sum())
 
 
 def _peer_parse() -> float:
@@ -120,8 +114,8 @@ def main() -> None:
         duck = statistics.median(_peer_duckdb(Path(tmp)) for _ in range(args.repeats))
         print(f"  peer: DuckDB read_csv_auto of the same CSVs into tables: {duck:.2f} s; ratio ours/peer "
               f"{load / duck:.2f} (issue 12 target <= 2: {'met' if load <= 2 * duck else 'NOT met'})")
-        one = statistics.median(_load_once(Path(tmp) / f"one{i}.duckdb", workers="1")[0] for i in range(args.repeats))
-        print(f"  the same load read in one process (PLACEIMPACT_READ_WORKERS=1): {one:.2f} s; "
+        one = statistics.median(_load_once(Path(tmp) / f"one{i}.duckdb", workers=1)[0] for i in range(args.repeats))
+        print(f"  the same load read in one process (read_tree workers=1): {one:.2f} s; "
               f"ratio to DuckDB {one / duck:.2f}")
 
         store = str(Path(tmp) / "load0.duckdb")

@@ -307,11 +307,6 @@ class Store:
             self._forget_derived()
         return ImportReport(pd.DataFrame(rows, columns=REPORT_COLUMNS), checked_only=check)
 
-    def _register_loaded(self) -> bool:
-        """Whether an authoritative area register (mySociety lookups, Fingertips areas) has been imported."""
-        return bool(self.con.execute("SELECT count(*) FROM imports WHERE source IN (SELECT unnest(?))",
-                                     [sorted(AUTHORITATIVE_AREA_SOURCES)]).fetchall()[0][0])
-
     @staticmethod
     def _check_known_codes(b: Batch, run: "_ImportRun") -> None:
         """Local-authority codes in a batch must be in the register or declared by the batch's source
@@ -1323,10 +1318,6 @@ class Store:
         return obs.merge(types, on="area_code", how="left")
 
 
-#: council code prefixes (the successor rules of the area register apply to councils only)
-_COUNCIL_PREFIXES = frozenset({"E06", "E07", "E08", "E09", "E10", "W06", "S12", "N09"})
-
-
 class _AreaRegister:
     """The area register while an import runs: a copy in memory (about a thousand rows) that says
     when a file's areas would change nothing, so that the table is written only when they would.
@@ -1390,6 +1381,8 @@ class _AreaRegister:
 
     def _fill_would_change(self) -> bool:
         """Whether a pass of :meth:`Store._fill_successors` would change any successor."""
+        from .geography import _COUNCIL_PREFIXES
+
         for o in self.rows.values():
             code, succ = str(o["code"]), o["replaced_by"]
             s = self.rows.get(succ) if isinstance(succ, str) and code[:3] in _COUNCIL_PREFIXES else None

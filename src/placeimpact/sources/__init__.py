@@ -162,11 +162,9 @@ WARM_UP = ("placeimpact.sources.validate", "placeimpact.stats.fill", "placeimpac
 
 
 def _warm_up() -> None:
-    import os
-
-    for name in WARM_UP + tuple(os.environ.get("PLACEIMPACT_WARM_UP", "").split(",")):
+    for name in WARM_UP:
         try:
-            importlib.import_module(name) if name else None
+            importlib.import_module(name)
         except ImportError:
             pass
 
